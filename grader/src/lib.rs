@@ -1,1 +1,36 @@
-//! grader
+//! The echo-lab grader: one list of checks, run by `cargo test -p grader`
+//! and by the score report `cargo run -p grader`.
+//!
+//! Every check is registered once, in `labs/`, with its lab step, points
+//! and deadline ([`check::Check`]). The four test targets
+//! (`tests/lab1_rio.rs` …) each run one lab's slice of that list through
+//! [`harness`]; `main.rs` runs all of it and prints points ([`report`]).
+//! Either way each check runs in a process of its own that is killed at its
+//! deadline ([`runner`]), so broken student code fails fast and never hangs
+//! the run.
+//!
+//! The modules, bottom up:
+//! - [`steps`]: the handout steps that failure messages point to;
+//! - [`check`]: a check, its context and its failure (steps, expected vs
+//!   observed, escaped bytes);
+//! - [`scripted`]: readers and writers that replay a script of chunks,
+//!   `Interrupted`, errors and EOF, for the in-process `rio` checks;
+//! - [`process`]: child processes with guards, line waits and fd counts;
+//! - [`bins`]: building (or naming) `echoserver` and `echoclient`;
+//! - [`peers`]: echo servers under test, hostile clients and fake servers;
+//! - [`runner`]: a process per check, deadlines, process-group kills;
+//! - [`labs`]: the checks themselves;
+//! - [`harness`] and [`report`]: `cargo test` and the score report.
+
+pub mod bins;
+pub mod check;
+pub mod harness;
+pub mod labs;
+pub mod peers;
+pub mod process;
+pub mod report;
+pub mod runner;
+pub mod scripted;
+pub mod steps;
+
+pub use check::{Check, CheckResult, Ctx, Failure, Kind};

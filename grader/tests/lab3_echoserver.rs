@@ -1,1 +1,7 @@
-fn main(){}
+//! Lab 3 checks: `cargo test -p grader --test lab3_echoserver`.
+//!
+//! The checks live in `grader/src/labs/lab3_echoserver.rs`; this target only runs them.
+
+fn main() {
+    grader::harness::test_main(3)
+}

@@ -1,0 +1,268 @@
+//! What a check is, and what it says when it fails.
+//!
+//! A check is a plain function with a lab step, a name, points and a
+//! deadline. It runs as a list of steps, CS144-style: each action it takes
+//! is recorded with [`Ctx::step`] *as it happens* (printed at once, so that
+//! even a check killed at its deadline shows how far it got), and a failure
+//! carries what was expected and what was observed. The runner adds the
+//! handout link of the check's step, so every failure ends by saying where
+//! the explanation is.
+
+use std::fmt::{self, Debug, Display};
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::steps::Step;
+
+/// What a check returns: `Ok` when the behaviour it names was seen.
+pub type CheckResult = Result<(), Failure>;
+
+/// How a check runs, which decides whether it can grade a foreign binary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Calls the lab crates in-process (their Rust API).
+    Library,
+    /// Runs a built binary (`echoserver`, `echoclient`) as a child process.
+    Process,
+}
+
+/// One graded check.
+#[derive(Clone, Copy)]
+pub struct Check {
+    /// Name inside its lab, e.g. `readn_every_split` (a valid test name).
+    pub name: &'static str,
+    /// The handout step that explains the behaviour.
+    pub step: Step,
+    /// Points at full marks.
+    pub points: u32,
+    /// Hard deadline: past it, the check and everything it started is killed.
+    pub deadline: Duration,
+    /// In-process library check or binary check.
+    pub kind: Kind,
+    /// One line saying what behaviour is checked.
+    pub about: &'static str,
+    /// The check itself.
+    pub run: fn(&mut Ctx) -> CheckResult,
+}
+
+impl Check {
+    /// `lab1_rio::readn_every_split`: the name `cargo test` and the report use.
+    pub fn id(&self) -> String {
+        format!("{}::{}", lab_slug(self.step.lab), self.name)
+    }
+}
+
+impl Debug for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id())
+    }
+}
+
+/// `lab1_rio`, `lab2_netutil`, `lab3_echoserver`, `lab4_echoclient`.
+pub fn lab_slug(lab: u8) -> &'static str {
+    match lab {
+        1 => "lab1_rio",
+        2 => "lab2_netutil",
+        3 => "lab3_echoserver",
+        _ => "lab4_echoclient",
+    }
+}
+
+/// Why a check failed: expected vs observed, plus notes (offsets, seeds).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Failure {
+    /// What a correct implementation does.
+    pub expected: String,
+    /// What this one did.
+    pub observed: String,
+    /// Further lines: the first differing offset, the seed, a hint.
+    pub notes: Vec<String>,
+}
+
+impl Failure {
+    /// A failure with expected and observed behaviour.
+    pub fn new(expected: impl Display, observed: impl Display) -> Failure {
+        Failure {
+            expected: expected.to_string(),
+            observed: observed.to_string(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds a line of explanation.
+    pub fn note(mut self, note: impl Display) -> Failure {
+        self.notes.push(note.to_string());
+        self
+    }
+}
+
+/// Prefix of the lines a check process prints to tell its runner what happens.
+pub(crate) const STEP_TAG: &str = "@@grader-step ";
+pub(crate) const FAIL_TAG: &str = "@@grader-fail ";
+
+/// The context a check runs in: its step log and its deadline.
+pub struct Ctx {
+    started: Instant,
+    deadline: Duration,
+    steps: usize,
+}
+
+impl Ctx {
+    /// A context for a check with this hard deadline.
+    pub fn new(deadline: Duration) -> Ctx {
+        Ctx {
+            started: Instant::now(),
+            deadline,
+            steps: 0,
+        }
+    }
+
+    /// Records the next step (an action or an expectation that held).
+    ///
+    /// The step is printed at once, so a runner that must kill a hung check
+    /// can still show what it was doing.
+    pub fn step(&mut self, text: impl Display) {
+        self.steps += 1;
+        let text = text.to_string().replace('\n', " ");
+        let mut out = std::io::stdout().lock();
+        // A failed write to our own stdout loses a step line, nothing more.
+        let _ = writeln!(out, "{STEP_TAG}{text}");
+        let _ = out.flush();
+    }
+
+    /// How many steps were recorded so far.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Time left before the hard deadline kills this check.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_sub(self.started.elapsed())
+    }
+
+    /// A wait budget for one event: `want`, but never past the point where
+    /// the check could still report a clean failure before its hard deadline.
+    pub fn budget(&self, want: Duration) -> Duration {
+        let margin = Duration::from_millis(500);
+        want.min(self.remaining().saturating_sub(margin))
+    }
+
+    /// Checks that `observed` equals `expected` (bytes), with a diff on failure.
+    pub fn expect_bytes(&mut self, what: impl Display, expected: &[u8], observed: &[u8]) -> CheckResult {
+        if expected == observed {
+            self.step(format!("{what}: {}  ok", show_bytes(observed)));
+            return Ok(());
+        }
+        self.step(what);
+        Err(bytes_failure(expected, observed))
+    }
+
+    /// Checks that `observed == expected`, showing both with `Debug`.
+    pub fn expect_eq<T: PartialEq + Debug>(&mut self, what: impl Display, expected: T, observed: T) -> CheckResult {
+        if expected == observed {
+            self.step(format!("{what} -> {observed:?}  ok"));
+            return Ok(());
+        }
+        self.step(what);
+        Err(Failure::new(format!("{expected:?}"), format!("{observed:?}")))
+    }
+
+    /// Fails unless `cond`; `expected` says what should have held.
+    pub fn expect(&mut self, what: impl Display, cond: bool, expected: impl Display, observed: impl Display) -> CheckResult {
+        if cond {
+            self.step(format!("{what}  ok"));
+            Ok(())
+        } else {
+            self.step(what);
+            Err(Failure::new(expected, observed))
+        }
+    }
+}
+
+/// A failure for two byte strings that differ: lengths, contents cut near
+/// the first difference, and the offset of that difference.
+pub fn bytes_failure(expected: &[u8], observed: &[u8]) -> Failure {
+    let at = first_difference(expected, observed);
+    let what = match (expected.get(at), observed.get(at)) {
+        (Some(e), Some(o)) => format!("expected {}, got {}", escape_byte(*e), escape_byte(*o)),
+        (Some(e), None) => format!("expected {}, got the end", escape_byte(*e)),
+        (None, Some(o)) => format!("expected the end, got {}", escape_byte(*o)),
+        (None, None) => "none".to_string(),
+    };
+    Failure::new(
+        format!("{} bytes {}", expected.len(), show_bytes_near(expected, at)),
+        format!("{} bytes {}", observed.len(), show_bytes_near(observed, at)),
+    )
+    .note(format!("first difference at offset {at}: {what}"))
+}
+
+/// Offset of the first byte where `a` and `b` differ (the shorter length
+/// when one is a prefix of the other).
+pub fn first_difference(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()))
+}
+
+/// How many bytes of a value a message shows.
+const SHOW: usize = 32;
+
+/// `b"hi\n"`, escaped, cut after 32 bytes with `...`.
+pub fn show_bytes(bytes: &[u8]) -> String {
+    show_bytes_near(bytes, 0)
+}
+
+/// Like [`show_bytes`], but the window starts shortly before `at`.
+pub fn show_bytes_near(bytes: &[u8], at: usize) -> String {
+    let start = at.saturating_sub(8).min(bytes.len());
+    let start = if start <= 8 { 0 } else { start };
+    let end = (start + SHOW).min(bytes.len());
+    let mut s = String::new();
+    if start > 0 {
+        s.push_str(&format!("[{start} bytes]..."));
+    }
+    s.push_str("b\"");
+    for &b in &bytes[start..end] {
+        s.push_str(&escape_byte(b));
+    }
+    s.push('"');
+    if end < bytes.len() {
+        s.push_str(&format!("...[{} more]", bytes.len() - end));
+    }
+    s
+}
+
+/// One byte as Rust writes it in a byte string: `a`, `\n`, `\x00`.
+pub fn escape_byte(b: u8) -> String {
+    std::ascii::escape_default(b).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_escaped_and_cut() {
+        assert_eq!(show_bytes(b"wo\x00\r\n\xff"), r#"b"wo\x00\r\n\xff""#);
+        let long = vec![b'a'; 100];
+        assert_eq!(show_bytes(&long), format!("b\"{}\"...[68 more]", "a".repeat(32)));
+    }
+
+    #[test]
+    fn first_difference_is_reported() {
+        let f = bytes_failure(b"wo", b"wo\x00");
+        assert_eq!(f.expected, r#"2 bytes b"wo""#);
+        assert_eq!(f.observed, r#"3 bytes b"wo\x00""#);
+        assert_eq!(f.notes, vec![r"first difference at offset 2: expected the end, got \x00"]);
+    }
+
+    #[test]
+    fn window_moves_to_the_difference() {
+        let mut a = vec![b'x'; 1000];
+        let b = a.clone();
+        a[900] = b'y';
+        let f = bytes_failure(&a, &b);
+        assert!(f.expected.contains("[892 bytes]...b\"xxxxxxxxy"), "{}", f.expected);
+        assert!(f.notes[0].contains("offset 900"));
+    }
+}

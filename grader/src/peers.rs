@@ -1,0 +1,171 @@
+//! The other end of the wire: the echo server under test, and the clients
+//! and servers the checks play against it.
+//!
+//! Everything here listens and connects on loopback only, on ports the
+//! kernel picks (port 0), so checks run in parallel and two grader runs on
+//! one machine never meet. Every wait has a deadline and says, when it runs
+//! out, what it was waiting for.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::bins::Binary;
+use crate::check::{Ctx, Failure, show_bytes};
+use crate::process::Proc;
+
+/// How long a healthy peer may take to do one thing (start, answer a line,
+/// exit). Generous: it fails only on a hang, never on a slow machine.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// `127.0.0.1`.
+pub const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// `::1`.
+pub const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
+
+/// An `echoserver` child process and the port it listens on.
+pub struct EchoServer {
+    /// The process; killed when this is dropped.
+    pub proc: Proc,
+    /// The port from its `listening on port N` line.
+    pub port: u16,
+}
+
+impl EchoServer {
+    /// Starts `echoserver 0` and waits for `listening on port N`.
+    pub fn start(ctx: &mut Ctx) -> Result<EchoServer, Failure> {
+        let path = Binary::EchoServer.path()?;
+        ctx.step("start `echoserver 0` and wait for `listening on port N` on its stdout");
+        let mut cmd = Command::new(&path);
+        cmd.arg("0");
+        let mut proc = Proc::spawn("echoserver", cmd)
+            .map_err(|e| Failure::new("echoserver to start", format!("could not run {}: {e}", path.display())))?;
+        let line = proc.next_line(ctx.budget(PATIENCE))?;
+        let port = parse_listening(&line).ok_or_else(|| {
+            Failure::new(
+                "a first stdout line `listening on port N`, N the port it really listens on",
+                format!("{} ({})", show_bytes(&line), proc.describe()),
+            )
+        })?;
+        if port == 0 {
+            return Err(Failure::new(
+                "the real port the kernel chose (from local_addr), not 0",
+                "listening on port 0",
+            ));
+        }
+        ctx.step(format!("echoserver says it listens on port {port}"));
+        Ok(EchoServer { proc, port })
+    }
+
+    /// The server's address on `ip` (use [`V4`] or [`V6`]).
+    pub fn addr(&self, ip: IpAddr) -> SocketAddr {
+        SocketAddr::new(ip, self.port)
+    }
+
+    /// Connects a client on `ip`, with read and write timeouts set.
+    pub fn connect(&mut self, ctx: &mut Ctx, ip: IpAddr) -> Result<TcpStream, Failure> {
+        let addr = self.addr(ip);
+        ctx.step(format!("connect to {addr}"));
+        let stream = TcpStream::connect_timeout(&addr, ctx.budget(PATIENCE)).map_err(|e| {
+            Failure::new(format!("a connection to {addr}"), format!("{e} ({})", self.proc.describe()))
+        })?;
+        set_timeouts(&stream, PATIENCE);
+        Ok(stream)
+    }
+
+    /// Fails unless the server process is still running.
+    pub fn expect_alive(&mut self, ctx: &mut Ctx) -> Result<(), Failure> {
+        if self.proc.is_running() {
+            ctx.step("echoserver is still running  ok");
+            Ok(())
+        } else {
+            ctx.step("is echoserver still running?");
+            Err(Failure::new(
+                "the server to keep running: a client's fault must never stop it",
+                self.proc.describe(),
+            ))
+        }
+    }
+}
+
+/// `listening on port 5000\n` → 5000.
+pub fn parse_listening(line: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(line).ok()?.trim();
+    text.strip_prefix("listening on port ")?.trim().parse().ok()
+}
+
+/// Sets both timeouts of a test socket, so no read or write blocks forever.
+pub fn set_timeouts(stream: &TcpStream, t: Duration) {
+    let _ = stream.set_read_timeout(Some(t));
+    let _ = stream.set_write_timeout(Some(t));
+}
+
+/// Reads until `n` bytes came, EOF, an error, or `timeout`. Returns what
+/// came and, if fewer than `n`, why it stopped.
+pub fn read_up_to(stream: &mut TcpStream, n: usize, timeout: Duration) -> (Vec<u8>, Option<io::Error>) {
+    let until = Instant::now() + timeout;
+    let mut got = Vec::with_capacity(n);
+    let mut buf = vec![0u8; 64 * 1024];
+    while got.len() < n {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (got, Some(io::Error::new(ErrorKind::TimedOut, "deadline passed")));
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        let want = (n - got.len()).min(buf.len());
+        match stream.read(&mut buf[..want]) {
+            Ok(0) => return (got, Some(io::Error::new(ErrorKind::UnexpectedEof, "EOF"))),
+            Ok(k) => got.extend_from_slice(&buf[..k]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return (got, Some(e)),
+        }
+    }
+    (got, None)
+}
+
+/// Reads exactly `expected.len()` bytes and checks they are `expected`.
+pub fn expect_echo(ctx: &mut Ctx, stream: &mut TcpStream, expected: &[u8], what: &str) -> Result<(), Failure> {
+    let (got, err) = read_up_to(stream, expected.len(), ctx.budget(PATIENCE));
+    if got == expected {
+        ctx.step(format!("{what}: {}  ok", show_bytes(&got)));
+        return Ok(());
+    }
+    ctx.step(what);
+    let mut f = crate::check::bytes_failure(expected, &got);
+    if let Some(e) = err {
+        f = f.note(match e.kind() {
+            ErrorKind::WouldBlock | ErrorKind::TimedOut => "then nothing more came before the deadline".to_string(),
+            ErrorKind::UnexpectedEof => "then the server closed the connection".to_string(),
+            _ => format!("then the read failed: {e}"),
+        });
+    }
+    Err(f)
+}
+
+/// Writes all of `bytes` to the stream, as a step.
+pub fn send(ctx: &mut Ctx, stream: &mut TcpStream, bytes: &[u8]) -> Result<(), Failure> {
+    ctx.step(format!("send {}", show_bytes(bytes)));
+    stream
+        .write_all(bytes)
+        .map_err(|e| Failure::new(format!("to send {} bytes", bytes.len()), format!("write failed: {e}")))
+}
+
+/// Waits until the peer closes: `read` returns 0 (EOF) within the budget.
+pub fn expect_eof(ctx: &mut Ctx, stream: &mut TcpStream, what: &str) -> Result<(), Failure> {
+    let (got, err) = read_up_to(stream, 1, ctx.budget(PATIENCE));
+    match err {
+        Some(e) if got.is_empty() && e.kind() == ErrorKind::UnexpectedEof => {
+            ctx.step(format!("{what}: EOF  ok"));
+            Ok(())
+        }
+        Some(e) if got.is_empty() => {
+            ctx.step(what);
+            Err(Failure::new("EOF (read returns 0): the peer closed its end", format!("no EOF: {e}")))
+        }
+        _ => {
+            ctx.step(what);
+            Err(Failure::new("EOF (read returns 0)", format!("more bytes: {}", show_bytes(&got))))
+        }
+    }
+}

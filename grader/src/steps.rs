@@ -1,0 +1,58 @@
+//! The handout steps, one per section of `labs/src/labN-*.md`.
+//!
+//! Every check names the step that explains it, and every failure message
+//! ends with that step's link. The handouts use exactly these headings
+//! (`## Step 1: readn` has the mdBook anchor `#step-1-readn`); a unit test
+//! checks that each anchor exists in `labs/`.
+
+/// One numbered step of one lab's handout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// Lab number, 1 to 4.
+    pub lab: u8,
+    /// Step number inside the lab.
+    pub number: u8,
+    /// Short title, as in the heading `## Step N: title`.
+    pub title: &'static str,
+    /// Handout file, relative to the repository root.
+    pub file: &'static str,
+    /// mdBook anchor of the heading, without `#`.
+    pub anchor: &'static str,
+}
+
+impl Step {
+    /// `labs/src/lab1-rio.md#step-1-readn`.
+    pub fn link(&self) -> String {
+        format!("{}#{}", self.file, self.anchor)
+    }
+}
+
+macro_rules! steps {
+    ($($name:ident = $lab:literal, $n:literal, $title:literal, $file:literal, $anchor:literal;)*) => {
+        $(
+            #[doc = concat!("Lab ", $lab, " step ", $n, ": ", $title, ".")]
+            pub const $name: Step = Step { lab: $lab, number: $n, title: $title, file: $file, anchor: $anchor };
+        )*
+        /// Every step, in handout order.
+        pub const ALL: &[Step] = &[$($name),*];
+    };
+}
+
+steps! {
+    LAB1_READN      = 1, 1, "readn", "labs/src/lab1-rio.md", "step-1-readn";
+    LAB1_WRITEN     = 1, 2, "writen", "labs/src/lab1-rio.md", "step-2-writen";
+    LAB1_BUFFER     = 1, 3, "the Rio buffer", "labs/src/lab1-rio.md", "step-3-the-rio-buffer";
+    LAB1_READLINEB  = 1, 4, "readlineb", "labs/src/lab1-rio.md", "step-4-readlineb";
+    LAB1_READNB     = 1, 5, "readnb", "labs/src/lab1-rio.md", "step-5-readnb";
+    LAB2_RESOLVE    = 2, 1, "resolve", "labs/src/lab2-netutil.md", "step-1-resolve";
+    LAB2_CONNECT    = 2, 2, "connect_any", "labs/src/lab2-netutil.md", "step-2-connect_any";
+    LAB2_CLIENTFD   = 2, 3, "open_clientfd", "labs/src/lab2-netutil.md", "step-3-open_clientfd";
+    LAB2_LISTENFD   = 2, 4, "open_listenfd", "labs/src/lab2-netutil.md", "step-4-open_listenfd";
+    LAB3_ECHO       = 3, 1, "echo", "labs/src/lab3-echoserver.md", "step-1-echo";
+    LAB3_ACCEPT     = 3, 2, "the accept loop", "labs/src/lab3-echoserver.md", "step-2-the-accept-loop";
+    LAB3_SURVIVE    = 3, 3, "surviving bad clients", "labs/src/lab3-echoserver.md", "step-3-surviving-bad-clients";
+    LAB4_CONNECT    = 4, 1, "arguments and connecting", "labs/src/lab4-echoclient.md", "step-1-arguments-and-connecting";
+    LAB4_LOOP       = 4, 2, "the echo loop", "labs/src/lab4-echoclient.md", "step-2-the-echo-loop";
+    LAB4_HALFCLOSE  = 4, 3, "the last line and half-close", "labs/src/lab4-echoclient.md", "step-3-the-last-line-and-half-close";
+    LAB4_SERVERGONE = 4, 4, "when the server goes away", "labs/src/lab4-echoclient.md", "step-4-when-the-server-goes-away";
+}
