@@ -73,7 +73,8 @@ impl Binary {
         if let Ok(p) = std::env::var(self.path_var()) {
             return Ok(PathBuf::from(p));
         }
-        let why = std::env::var(self.error_var()).unwrap_or_else(|_| "it was not built".to_string());
+        let why =
+            std::env::var(self.error_var()).unwrap_or_else(|_| "it was not built".to_string());
         Err(Failure::new(
             format!("a built `{}` binary", self.name()),
             format!("none: {why}"),
@@ -114,7 +115,11 @@ fn check_override(bin: Binary, path: &Path) -> Result<PathBuf, String> {
     if path.is_file() {
         Ok(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()))
     } else {
-        Err(format!("{}={} is not a file", bin.override_var(), path.display()))
+        Err(format!(
+            "{}={} is not a file",
+            bin.override_var(),
+            path.display()
+        ))
     }
 }
 

@@ -150,7 +150,12 @@ impl Ctx {
     }
 
     /// Checks that `observed` equals `expected` (bytes), with a diff on failure.
-    pub fn expect_bytes(&mut self, what: impl Display, expected: &[u8], observed: &[u8]) -> CheckResult {
+    pub fn expect_bytes(
+        &mut self,
+        what: impl Display,
+        expected: &[u8],
+        observed: &[u8],
+    ) -> CheckResult {
         if expected == observed {
             self.step(format!("{what}: {}  ok", show_bytes(observed)));
             return Ok(());
@@ -160,17 +165,31 @@ impl Ctx {
     }
 
     /// Checks that `observed == expected`, showing both with `Debug`.
-    pub fn expect_eq<T: PartialEq + Debug>(&mut self, what: impl Display, expected: T, observed: T) -> CheckResult {
+    pub fn expect_eq<T: PartialEq + Debug>(
+        &mut self,
+        what: impl Display,
+        expected: T,
+        observed: T,
+    ) -> CheckResult {
         if expected == observed {
             self.step(format!("{what} -> {observed:?}  ok"));
             return Ok(());
         }
         self.step(what);
-        Err(Failure::new(format!("{expected:?}"), format!("{observed:?}")))
+        Err(Failure::new(
+            format!("{expected:?}"),
+            format!("{observed:?}"),
+        ))
     }
 
     /// Fails unless `cond`; `expected` says what should have held.
-    pub fn expect(&mut self, what: impl Display, cond: bool, expected: impl Display, observed: impl Display) -> CheckResult {
+    pub fn expect(
+        &mut self,
+        what: impl Display,
+        cond: bool,
+        expected: impl Display,
+        observed: impl Display,
+    ) -> CheckResult {
         if cond {
             self.step(format!("{what}  ok"));
             Ok(())
@@ -201,7 +220,10 @@ pub fn bytes_failure(expected: &[u8], observed: &[u8]) -> Failure {
 /// Offset of the first byte where `a` and `b` differ (the shorter length
 /// when one is a prefix of the other).
 pub fn first_difference(a: &[u8], b: &[u8]) -> usize {
-    a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()))
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()))
 }
 
 /// How many bytes of a value a message shows.
@@ -245,7 +267,10 @@ mod tests {
     fn bytes_are_escaped_and_cut() {
         assert_eq!(show_bytes(b"wo\x00\r\n\xff"), r#"b"wo\x00\r\n\xff""#);
         let long = vec![b'a'; 100];
-        assert_eq!(show_bytes(&long), format!("b\"{}\"...[68 more]", "a".repeat(32)));
+        assert_eq!(
+            show_bytes(&long),
+            format!("b\"{}\"...[68 more]", "a".repeat(32))
+        );
     }
 
     #[test]
@@ -253,7 +278,10 @@ mod tests {
         let f = bytes_failure(b"wo", b"wo\x00");
         assert_eq!(f.expected, r#"2 bytes b"wo""#);
         assert_eq!(f.observed, r#"3 bytes b"wo\x00""#);
-        assert_eq!(f.notes, vec![r"first difference at offset 2: expected the end, got \x00"]);
+        assert_eq!(
+            f.notes,
+            vec![r"first difference at offset 2: expected the end, got \x00"]
+        );
     }
 
     #[test]
@@ -262,7 +290,11 @@ mod tests {
         let b = a.clone();
         a[900] = b'y';
         let f = bytes_failure(&a, &b);
-        assert!(f.expected.contains("[892 bytes]...b\"xxxxxxxxy"), "{}", f.expected);
+        assert!(
+            f.expected.contains("[892 bytes]...b\"xxxxxxxxy"),
+            "{}",
+            f.expected
+        );
         assert!(f.notes[0].contains("offset 900"));
     }
 }

@@ -51,7 +51,9 @@ pub fn test_main(lab: u8) -> ! {
     let trials = mine
         .into_iter()
         .map(|check| {
-            let skip = (check.kind == Kind::Library).then(|| skip_reason.clone()).flatten();
+            let skip = (check.kind == Kind::Library)
+                .then(|| skip_reason.clone())
+                .flatten();
             let (exe, env) = (Arc::clone(&exe), Arc::clone(&env));
             Trial::ignorable_test(check.name, move || {
                 if let Some(why) = skip {
@@ -74,7 +76,11 @@ pub fn test_main(lab: u8) -> ! {
 pub fn needed_binaries(checks: &[&Check]) -> Vec<Binary> {
     Binary::ALL
         .into_iter()
-        .filter(|b| checks.iter().any(|c| c.kind == Kind::Process && c.step.lab == b.lab()))
+        .filter(|b| {
+            checks
+                .iter()
+                .any(|c| c.kind == Kind::Process && c.step.lab == b.lab())
+        })
         .collect()
 }
 
@@ -83,7 +89,10 @@ pub fn skip_reason(foreign: &[(Binary, String)]) -> Option<String> {
     if foreign.is_empty() {
         return None;
     }
-    let named: Vec<String> = foreign.iter().map(|(b, p)| format!("{}={p}", b.override_var())).collect();
+    let named: Vec<String> = foreign
+        .iter()
+        .map(|(b, p)| format!("{}={p}", b.override_var()))
+        .collect();
     Some(format!(
         "{} is set: grading that binary, so the in-process library checks (which test this workspace's Rust crates) are skipped",
         named.join(" and ")

@@ -33,7 +33,9 @@ fn parse_args() -> Result<Options, String> {
     let mut opts = Options {
         lab: None,
         gradescope: None,
-        jobs: thread::available_parallelism().map_or(2, |n| n.get()).max(2),
+        jobs: thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .max(2),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -49,7 +51,11 @@ fn parse_args() -> Result<Options, String> {
             "--gradescope" => opts.gradescope = Some(PathBuf::from(value("--gradescope")?)),
             "--jobs" => {
                 let v = value("--jobs")?;
-                opts.jobs = v.parse().ok().filter(|&n| n > 0).ok_or(format!("--jobs takes a count, not {v:?}"))?;
+                opts.jobs = v
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or(format!("--jobs takes a count, not {v:?}"))?;
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -83,7 +89,9 @@ fn main() -> ExitCode {
         eprintln!("note: {why}");
     }
     let refs: Vec<&Check> = selected.iter().collect();
-    let env = bins::prepare(&harness::needed_binaries(&refs), |m| eprintln!("grader: {m}"));
+    let env = bins::prepare(&harness::needed_binaries(&refs), |m| {
+        eprintln!("grader: {m}")
+    });
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(e) => {
@@ -92,7 +100,11 @@ fn main() -> ExitCode {
         }
     };
 
-    eprintln!("grader: running {} checks, {} at a time", selected.len(), opts.jobs);
+    eprintln!(
+        "grader: running {} checks, {} at a time",
+        selected.len(),
+        opts.jobs
+    );
     let outcomes = run_all(&selected, &exe, &env, skip.as_deref(), opts.jobs);
 
     for o in outcomes.iter().filter(|o| !o.passed() && !o.skipped()) {
@@ -118,13 +130,30 @@ fn main() -> ExitCode {
         }
     }
     let (got, max) = report::totals(&outcomes);
-    if got == max { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if got == max {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// Runs the checks on `jobs` worker threads, printing a progress line as
 /// each finishes; returns the outcomes in registry order.
-fn run_all(checks: &[Check], exe: &std::path::Path, env: &[(String, String)], skip: Option<&str>, jobs: usize) -> Vec<Outcome> {
-    let queue = Arc::new(Mutex::new(checks.iter().copied().enumerate().collect::<Vec<_>>().into_iter()));
+fn run_all(
+    checks: &[Check],
+    exe: &std::path::Path,
+    env: &[(String, String)],
+    skip: Option<&str>,
+    jobs: usize,
+) -> Vec<Outcome> {
+    let queue = Arc::new(Mutex::new(
+        checks
+            .iter()
+            .copied()
+            .enumerate()
+            .collect::<Vec<_>>()
+            .into_iter(),
+    ));
     let (tx, rx) = mpsc::channel();
     thread::scope(|s| {
         for _ in 0..jobs.min(checks.len().max(1)) {
@@ -155,7 +184,13 @@ fn run_all(checks: &[Check], exe: &std::path::Path, env: &[(String, String)], sk
                 Verdict::Skipped(_) => "-",
                 _ => "✗",
             };
-            eprintln!("[{:>3}/{}] {mark} {} ({:.2} s)", n + 1, checks.len(), o.check.id(), o.elapsed.as_secs_f32());
+            eprintln!(
+                "[{:>3}/{}] {mark} {} ({:.2} s)",
+                n + 1,
+                checks.len(),
+                o.check.id(),
+                o.elapsed.as_secs_f32()
+            );
             done[i] = Some(o);
         }
         done.into_iter().flatten().collect()

@@ -39,8 +39,12 @@ impl EchoServer {
         ctx.step("start `echoserver 0` and wait for `listening on port N` on its stdout");
         let mut cmd = Command::new(&path);
         cmd.arg("0");
-        let mut proc = Proc::spawn("echoserver", cmd)
-            .map_err(|e| Failure::new("echoserver to start", format!("could not run {}: {e}", path.display())))?;
+        let mut proc = Proc::spawn("echoserver", cmd).map_err(|e| {
+            Failure::new(
+                "echoserver to start",
+                format!("could not run {}: {e}", path.display()),
+            )
+        })?;
         let line = proc.next_line(ctx.budget(PATIENCE))?;
         let port = parse_listening(&line).ok_or_else(|| {
             Failure::new(
@@ -68,7 +72,10 @@ impl EchoServer {
         let addr = self.addr(ip);
         ctx.step(format!("connect to {addr}"));
         let stream = TcpStream::connect_timeout(&addr, ctx.budget(PATIENCE)).map_err(|e| {
-            Failure::new(format!("a connection to {addr}"), format!("{e} ({})", self.proc.describe()))
+            Failure::new(
+                format!("a connection to {addr}"),
+                format!("{e} ({})", self.proc.describe()),
+            )
         })?;
         set_timeouts(&stream, PATIENCE);
         Ok(stream)
@@ -103,14 +110,21 @@ pub fn set_timeouts(stream: &TcpStream, t: Duration) {
 
 /// Reads until `n` bytes came, EOF, an error, or `timeout`. Returns what
 /// came and, if fewer than `n`, why it stopped.
-pub fn read_up_to(stream: &mut TcpStream, n: usize, timeout: Duration) -> (Vec<u8>, Option<io::Error>) {
+pub fn read_up_to(
+    stream: &mut TcpStream,
+    n: usize,
+    timeout: Duration,
+) -> (Vec<u8>, Option<io::Error>) {
     let until = Instant::now() + timeout;
     let mut got = Vec::with_capacity(n);
     let mut buf = vec![0u8; 64 * 1024];
     while got.len() < n {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return (got, Some(io::Error::new(ErrorKind::TimedOut, "deadline passed")));
+            return (
+                got,
+                Some(io::Error::new(ErrorKind::TimedOut, "deadline passed")),
+            );
         }
         let _ = stream.set_read_timeout(Some(left));
         let want = (n - got.len()).min(buf.len());
@@ -125,7 +139,12 @@ pub fn read_up_to(stream: &mut TcpStream, n: usize, timeout: Duration) -> (Vec<u
 }
 
 /// Reads exactly `expected.len()` bytes and checks they are `expected`.
-pub fn expect_echo(ctx: &mut Ctx, stream: &mut TcpStream, expected: &[u8], what: &str) -> Result<(), Failure> {
+pub fn expect_echo(
+    ctx: &mut Ctx,
+    stream: &mut TcpStream,
+    expected: &[u8],
+    what: &str,
+) -> Result<(), Failure> {
     let (got, err) = read_up_to(stream, expected.len(), ctx.budget(PATIENCE));
     if got == expected {
         ctx.step(format!("{what}: {}  ok", show_bytes(&got)));
@@ -135,7 +154,9 @@ pub fn expect_echo(ctx: &mut Ctx, stream: &mut TcpStream, expected: &[u8], what:
     let mut f = crate::check::bytes_failure(expected, &got);
     if let Some(e) = err {
         f = f.note(match e.kind() {
-            ErrorKind::WouldBlock | ErrorKind::TimedOut => "then nothing more came before the deadline".to_string(),
+            ErrorKind::WouldBlock | ErrorKind::TimedOut => {
+                "then nothing more came before the deadline".to_string()
+            }
             ErrorKind::UnexpectedEof => "then the server closed the connection".to_string(),
             _ => format!("then the read failed: {e}"),
         });
@@ -146,9 +167,12 @@ pub fn expect_echo(ctx: &mut Ctx, stream: &mut TcpStream, expected: &[u8], what:
 /// Writes all of `bytes` to the stream, as a step.
 pub fn send(ctx: &mut Ctx, stream: &mut TcpStream, bytes: &[u8]) -> Result<(), Failure> {
     ctx.step(format!("send {}", show_bytes(bytes)));
-    stream
-        .write_all(bytes)
-        .map_err(|e| Failure::new(format!("to send {} bytes", bytes.len()), format!("write failed: {e}")))
+    stream.write_all(bytes).map_err(|e| {
+        Failure::new(
+            format!("to send {} bytes", bytes.len()),
+            format!("write failed: {e}"),
+        )
+    })
 }
 
 /// Waits until the peer closes: `read` returns 0 (EOF) within the budget.
@@ -161,11 +185,163 @@ pub fn expect_eof(ctx: &mut Ctx, stream: &mut TcpStream, what: &str) -> Result<(
         }
         Some(e) if got.is_empty() => {
             ctx.step(what);
-            Err(Failure::new("EOF (read returns 0): the peer closed its end", format!("no EOF: {e}")))
+            Err(Failure::new(
+                "EOF (read returns 0): the peer closed its end",
+                format!("no EOF: {e}"),
+            ))
         }
         _ => {
             ctx.step(what);
-            Err(Failure::new("EOF (read returns 0)", format!("more bytes: {}", show_bytes(&got))))
+            Err(Failure::new(
+                "EOF (read returns 0)",
+                format!("more bytes: {}", show_bytes(&got)),
+            ))
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Hostile clients: peers that reset, never read, or die mid-stream. Each is
+// something a real client does to a server, and none may stop the server.
+
+/// Closes `stream` with a reset (RST) instead of a FIN: `SO_LINGER` set to
+/// 0 seconds, then close. The server's next read or write on that
+/// connection fails with `ECONNRESET` (or `EPIPE`).
+pub fn reset(stream: TcpStream) {
+    // If setting the linger fails the close is a FIN: still a closed client.
+    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    drop(stream);
+}
+
+/// Connects to `addr` with small socket buffers (4 KiB asked, fixed: no
+/// autotuning), for a client that will not read. Loopback autotuning would
+/// otherwise soak up megabytes on both sides; with these, the server's
+/// echoes soon block it, and then our own writes stall.
+pub fn connect_small_buffers(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_recv_buffer_size(4096)?;
+    socket.set_send_buffer_size(4096)?;
+    socket.connect_timeout(&addr.into(), timeout)?;
+    let stream = TcpStream::from(socket);
+    set_timeouts(&stream, PATIENCE);
+    Ok(stream)
+}
+
+/// Writes copies of `chunk` to `stream` and never reads, until `total`
+/// bytes are sent, a write makes no progress for `stuck`, or `timeout`
+/// passes. Returns how many bytes were sent.
+///
+/// Against an echo server this fills both directions: the echoes pile up
+/// unread on our side, the server blocks writing them, stops reading, and
+/// our writes stall. A write blocked for `stuck` is that moment.
+pub fn send_without_reading(
+    stream: &mut TcpStream,
+    chunk: &[u8],
+    total: usize,
+    stuck: Duration,
+    timeout: Duration,
+) -> usize {
+    let until = Instant::now() + timeout;
+    let _ = stream.set_write_timeout(Some(stuck));
+    let mut sent = 0;
+    while sent < total && Instant::now() < until {
+        let want = chunk.len().min(total - sent);
+        match stream.write(&chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            // WouldBlock/TimedOut: stuck; anything else: the server is gone.
+            Err(_) => break,
+        }
+    }
+    sent
+}
+
+/// A client in a process of its own, to be killed with `SIGKILL` while it
+/// streams: `cat`, whose stdout is the connection and whose stdin a thread
+/// of ours feeds. It never reads the echoes.
+///
+/// The connection is handed over whole (the check keeps no copy), so when
+/// the process dies the kernel closes the socket, as for any crashed
+/// client; with the echoes it never read still queued, that close is a
+/// reset.
+pub struct StreamingClient {
+    child: std::process::Child,
+    fed: std::sync::mpsc::Receiver<usize>,
+    taken: usize,
+}
+
+impl StreamingClient {
+    /// Starts `cat` on `conn` and feeds it copies of `chunk`, up to `total`
+    /// bytes.
+    pub fn spawn(conn: TcpStream, chunk: Vec<u8>, total: usize) -> io::Result<StreamingClient> {
+        use std::os::fd::OwnedFd;
+        use std::os::unix::process::CommandExt as _;
+        use std::process::Stdio;
+
+        let mut cmd = Command::new("cat");
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::from(OwnedFd::from(conn)))
+            .stderr(Stdio::null());
+        // SAFETY: prctl is async-signal-safe; the closure touches no shared state.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn()?;
+        // Closes our copy of the socket: the child holds the only one now.
+        drop(cmd);
+        let Some(mut stdin) = child.stdin.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io::Error::other("cat has no stdin"));
+        };
+        let (tx, fed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut n = 0;
+            // Ends when the child dies (EPIPE) or everything is fed.
+            while n < total && stdin.write_all(&chunk).is_ok() {
+                n += chunk.len();
+                if tx.send(n).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(StreamingClient {
+            child,
+            fed,
+            taken: 0,
+        })
+    }
+
+    /// Waits until the process has taken at least `n` bytes from us, or
+    /// `timeout`; returns how many it took.
+    pub fn wait_taken(&mut self, n: usize, timeout: Duration) -> usize {
+        let until = Instant::now() + timeout;
+        while self.taken < n {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.fed.recv_timeout(left) {
+                Ok(k) => self.taken = k,
+                Err(_) => break,
+            }
+        }
+        self.taken
+    }
+
+    /// Sends `SIGKILL` and reaps the process.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for StreamingClient {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

@@ -37,7 +37,9 @@ impl Proc {
     /// Starts `cmd` with stdin, stdout and stderr piped. `name` is what
     /// messages call it (`echoserver`).
     pub fn spawn(name: &str, mut cmd: Command) -> io::Result<Proc> {
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         // SAFETY: prctl is async-signal-safe; the closure touches no shared state.
         unsafe {
             cmd.pre_exec(|| {
@@ -113,7 +115,10 @@ impl Proc {
                 stdin.write_all(bytes)?;
                 stdin.flush()
             }
-            None => Err(io::Error::new(io::ErrorKind::BrokenPipe, "stdin already closed")),
+            None => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "stdin already closed",
+            )),
         }
     }
 
@@ -122,13 +127,24 @@ impl Proc {
         self.stdin = None;
     }
 
+    /// Takes the child's stdin, to feed it from another thread: a large
+    /// input may not fit in the pipe while the check waits for something
+    /// else. Dropping it closes stdin (the child sees EOF).
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.stdin.take()
+    }
+
     /// The next line (or last unterminated piece) of stdout, waiting at most
     /// `timeout`. `Err` says what happened instead, for a failure message.
     pub fn next_line(&mut self, timeout: Duration) -> Result<Vec<u8>, Failure> {
         match self.lines.recv_timeout(timeout) {
             Ok(line) => Ok(line),
             Err(RecvTimeoutError::Timeout) => Err(Failure::new(
-                format!("a line on {}'s stdout within {:.1} s", self.name, timeout.as_secs_f32()),
+                format!(
+                    "a line on {}'s stdout within {:.1} s",
+                    self.name,
+                    timeout.as_secs_f32()
+                ),
                 format!("no line; {}", self.describe()),
             )),
             Err(RecvTimeoutError::Disconnected) => Err(Failure::new(
@@ -161,7 +177,11 @@ impl Proc {
     pub fn expect_exit(&mut self, timeout: Duration) -> Result<ExitStatus, Failure> {
         self.wait_exit(timeout).ok_or_else(|| {
             Failure::new(
-                format!("{} to exit within {:.1} s", self.name, timeout.as_secs_f32()),
+                format!(
+                    "{} to exit within {:.1} s",
+                    self.name,
+                    timeout.as_secs_f32()
+                ),
                 format!("still running; {}", self.describe()),
             )
         })
@@ -249,7 +269,11 @@ pub fn text_tail(bytes: &[u8], max: usize) -> String {
     let tail = &bytes[bytes.len().saturating_sub(max)..];
     let text = String::from_utf8_lossy(tail);
     let text = text.trim_end().replace('\n', " ⏎ ");
-    if tail.len() < bytes.len() { format!("...{text}") } else { text }
+    if tail.len() < bytes.len() {
+        format!("...{text}")
+    } else {
+        text
+    }
 }
 
 /// Number of entries in an fd directory such as `/proc/self/fd`.

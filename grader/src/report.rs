@@ -15,7 +15,9 @@ pub fn totals<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> (u32, u32)
     outcomes
         .into_iter()
         .filter(|o| !o.skipped())
-        .fold((0, 0), |(got, max), o| (got + o.score(), max + o.check.points))
+        .fold((0, 0), |(got, max), o| {
+            (got + o.score(), max + o.check.points)
+        })
 }
 
 /// The labs present in `outcomes`, in order.
@@ -49,7 +51,10 @@ fn word(v: &Verdict) -> &'static str {
 pub fn text(outcomes: &[Outcome]) -> String {
     let mut s = String::new();
     for lab in labs(outcomes) {
-        let of_lab: Vec<&Outcome> = outcomes.iter().filter(|o| o.check.step.lab == lab).collect();
+        let of_lab: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| o.check.step.lab == lab)
+            .collect();
         let _ = writeln!(s, "\n{}", lab_slug(lab));
         for o in &of_lab {
             let pts = if o.skipped() {
@@ -104,12 +109,19 @@ pub fn gradescope_json(outcomes: &[Outcome]) -> String {
     let (got, max) = totals(outcomes);
     let results = Results {
         score: got,
-        output: format!("Score: {got}/{max}. Run `cargo test -p grader` to see the same checks on your machine."),
+        output: format!(
+            "Score: {got}/{max}. Run `cargo test -p grader` to see the same checks on your machine."
+        ),
         tests: outcomes
             .iter()
             .filter(|o| !o.skipped())
             .map(|o| TestResult {
-                name: format!("{} — step {}: {}", o.check.id(), o.check.step.number, o.check.step.title),
+                name: format!(
+                    "{} — step {}: {}",
+                    o.check.id(),
+                    o.check.step.number,
+                    o.check.step.title
+                ),
                 score: o.score(),
                 max_score: o.check.points,
                 status: if o.passed() { "passed" } else { "failed" },
@@ -129,9 +141,14 @@ pub fn gradescope_json(outcomes: &[Outcome]) -> String {
 /// per lab subtotal, and the score; failures in collapsible blocks.
 pub fn markdown(outcomes: &[Outcome]) -> String {
     let (got, max) = totals(outcomes);
-    let mut s = format!("## echo-lab grader: {got}/{max}\n\n| | check | step | points |\n|---|---|---|---|\n");
+    let mut s = format!(
+        "## echo-lab grader: {got}/{max}\n\n| | check | step | points |\n|---|---|---|---|\n"
+    );
     for lab in labs(outcomes) {
-        let of_lab: Vec<&Outcome> = outcomes.iter().filter(|o| o.check.step.lab == lab).collect();
+        let of_lab: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| o.check.step.lab == lab)
+            .collect();
         for o in &of_lab {
             let pts = if o.skipped() {
                 "skipped".to_string()

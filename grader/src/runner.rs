@@ -171,7 +171,10 @@ pub fn run_isolated(exe: &Path, check: &Check, env: &[(String, String)]) -> Outc
         Err(e) => {
             return Outcome {
                 check: *check,
-                verdict: Verdict::Panicked(format!("grader could not start {}: {e}", exe.display())),
+                verdict: Verdict::Panicked(format!(
+                    "grader could not start {}: {e}",
+                    exe.display()
+                )),
                 steps: Vec::new(),
                 stray_output: String::new(),
                 elapsed: started.elapsed(),
@@ -223,9 +226,14 @@ pub fn run_isolated(exe: &Path, check: &Check, env: &[(String, String)]) -> Outc
         // A panic, an abort or an exit from the code under test.
         let (msg, rest) = panic_message(&err);
         stray.push_str(&rest);
-        Verdict::Panicked(msg.unwrap_or_else(|| match code {
-            Some(c) => format!("the check process exited with status {c} (did the code under test call exit?)"),
-            None => "the check process was killed by a signal (a crash, or a stack overflow)".to_string(),
+        Verdict::Panicked(msg.unwrap_or_else(|| {
+            match code {
+                Some(c) => format!(
+                    "the check process exited with status {c} (did the code under test call exit?)"
+                ),
+                None => "the check process was killed by a signal (a crash, or a stack overflow)"
+                    .to_string(),
+            }
         }))
     };
     if !matches!(verdict, Verdict::Panicked(_)) {
@@ -248,7 +256,11 @@ fn panic_message(stderr: &str) -> (Option<String>, String) {
     let mut lines = stderr.lines();
     while let Some(line) = lines.next() {
         if line.starts_with("thread '") && line.contains("panicked at") && msg.is_none() {
-            let place = line.split("panicked at ").nth(1).unwrap_or("").trim_end_matches(':');
+            let place = line
+                .split("panicked at ")
+                .nth(1)
+                .unwrap_or("")
+                .trim_end_matches(':');
             let text = lines.next().unwrap_or("");
             msg = Some(format!("{text} (at {place})"));
         } else if !line.starts_with("note: run with `RUST_BACKTRACE") {
@@ -288,7 +300,12 @@ fn wait_exit_no_reap(pid: libc::pid_t) {
         // SAFETY: waitid writes only into the zeroed siginfo_t we own.
         let rc = unsafe {
             let mut info: libc::siginfo_t = std::mem::zeroed();
-            libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT)
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
         };
         if rc == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
             return;

@@ -79,7 +79,10 @@ impl ScriptedReader {
 
     /// How many read calls returned data.
     pub fn data_reads(&self) -> usize {
-        self.calls.iter().filter(|c| matches!(c.got, Ok(1..))).count()
+        self.calls
+            .iter()
+            .filter(|c| matches!(c.got, Ok(1..)))
+            .count()
     }
 
     /// Is anything left of the script?
@@ -173,7 +176,10 @@ impl Write for ScriptedWriter {
                 self.written.extend_from_slice(&buf[..n]);
                 Ok(n)
             }
-            WriteEvent::Interrupted => Err(io::Error::new(ErrorKind::Interrupted, "scripted Interrupted")),
+            WriteEvent::Interrupted => Err(io::Error::new(
+                ErrorKind::Interrupted,
+                "scripted Interrupted",
+            )),
             WriteEvent::Error(kind) => Err(io::Error::new(kind, format!("scripted {kind:?}"))),
         }
     }
@@ -258,7 +264,11 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator from `seed` (0 is replaced by a fixed non-zero value).
     pub fn new(seed: u64) -> Rng {
-        Rng(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+        Rng(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
     }
 
     /// The next 64 random bits.
@@ -307,12 +317,21 @@ mod tests {
         assert_eq!(r.read(&mut buf).unwrap(), 0);
         assert_eq!(r.read(&mut buf).unwrap(), 0);
         assert_eq!(r.reads(), 5);
-        assert_eq!(r.calls[0], ReadCall { asked: 3, got: Ok(3) });
+        assert_eq!(
+            r.calls[0],
+            ReadCall {
+                asked: 3,
+                got: Ok(3)
+            }
+        );
     }
 
     #[test]
     fn writer_accepts_scripted_amounts() {
-        let mut w = ScriptedWriter::new([WriteEvent::Accept(2), WriteEvent::Interrupted], WriteEvent::Accept(1));
+        let mut w = ScriptedWriter::new(
+            [WriteEvent::Accept(2), WriteEvent::Interrupted],
+            WriteEvent::Accept(1),
+        );
         assert_eq!(w.write(b"abc").unwrap(), 2);
         assert!(w.write(b"c").is_err());
         assert_eq!(w.write(b"cd").unwrap(), 1);
