@@ -59,6 +59,7 @@ fn main() -> ExitCode {
 /// line.
 // ANCHOR: parse_args
 fn parse_args(args: &[OsString]) -> Result<(String, u16), String> {
+    // BEGIN SOLUTION: lab 4 step 1 (arguments and connecting)
     let [host, port] = args else {
         return Err(format!("expected 2 arguments, got {}", args.len()));
     };
@@ -69,6 +70,7 @@ fn parse_args(args: &[OsString]) -> Result<(String, u16), String> {
         Some(Ok(port)) => Ok((host.to_string(), port)),
         _ => Err(format!("bad port {port:?}: want a number from 0 to 65535")),
     }
+    // END SOLUTION
 }
 // ANCHOR_END: parse_args
 
