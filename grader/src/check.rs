@@ -9,7 +9,6 @@
 //! the explanation is.
 
 use std::fmt::{self, Debug, Display};
-use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -126,10 +125,10 @@ impl Ctx {
     pub fn step(&mut self, text: impl Display) {
         self.steps += 1;
         let text = text.to_string().replace('\n', " ");
-        let mut out = std::io::stdout().lock();
-        // A failed write to our own stdout loses a step line, nothing more.
-        let _ = writeln!(out, "{STEP_TAG}{text}");
-        let _ = out.flush();
+        // `println!` (not a raw stdout handle) so that unit tests running a
+        // check in-process capture these lines; stdout is line-buffered, so
+        // each step reaches the runner at once.
+        println!("{STEP_TAG}{text}");
     }
 
     /// How many steps were recorded so far.
@@ -211,10 +210,27 @@ pub fn bytes_failure(expected: &[u8], observed: &[u8]) -> Failure {
         (None, None) => "none".to_string(),
     };
     Failure::new(
-        format!("{} bytes {}", expected.len(), show_bytes_near(expected, at)),
-        format!("{} bytes {}", observed.len(), show_bytes_near(observed, at)),
+        format!(
+            "{} {}",
+            count_bytes(expected.len()),
+            show_bytes_near(expected, at)
+        ),
+        format!(
+            "{} {}",
+            count_bytes(observed.len()),
+            show_bytes_near(observed, at)
+        ),
     )
     .note(format!("first difference at offset {at}: {what}"))
+}
+
+/// `1 byte`, `2 bytes`.
+pub fn count_bytes(n: usize) -> String {
+    if n == 1 {
+        "1 byte".to_string()
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// Offset of the first byte where `a` and `b` differ (the shorter length

@@ -147,10 +147,15 @@ impl Proc {
                 ),
                 format!("no line; {}", self.describe()),
             )),
-            Err(RecvTimeoutError::Disconnected) => Err(Failure::new(
-                format!("a line on {}'s stdout", self.name),
-                format!("stdout closed; {}", self.describe()),
-            )),
+            Err(RecvTimeoutError::Disconnected) => {
+                // stdout closed: the child is most likely exiting; let its
+                // exit and the rest of its stderr arrive before describing it.
+                self.wait_exit(Duration::from_secs(1));
+                Err(Failure::new(
+                    format!("a line on {}'s stdout", self.name),
+                    format!("stdout closed; {}", self.describe()),
+                ))
+            }
         }
     }
 

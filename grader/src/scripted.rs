@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
 
-use crate::check::show_bytes;
+use crate::check::{count_bytes, show_bytes};
 
 /// One scripted answer to a `read` call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub enum ReadEvent {
 impl fmt::Display for ReadEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ReadEvent::Data(d) => write!(f, "{} ({} bytes)", show_bytes(d), d.len()),
+            ReadEvent::Data(d) => write!(f, "{} ({})", show_bytes(d), count_bytes(d.len())),
             ReadEvent::Interrupted => f.write_str("Err(Interrupted)"),
             ReadEvent::Error(k) => write!(f, "Err({k:?})"),
             ReadEvent::Eof => f.write_str("EOF (Ok(0))"),

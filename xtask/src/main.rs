@@ -1,0 +1,205 @@
+//! Instructor tasks for echo-lab, run as `cargo xtask …` (the alias is in
+//! `.cargo/config.toml`; the xtask convention keeps such tooling in Rust,
+//! inside the workspace, with nothing to install).
+//!
+//! ```text
+//! cargo xtask starter DIR      write the student repository to DIR
+//! cargo xtask gradescope DIR   the same, plus Gradescope's setup.sh and run_autograder
+//! ```
+//!
+//! The student repository is this workspace with every marked solution
+//! region replaced by a `todo!()` that names its handout step
+//! ([`markers`]), less the instructor's files ([`tree`]), and checked for
+//! any solution line left behind ([`leaks`]). `.ci/starter-check` then
+//! proves that it builds without warnings, fails every check and passes
+//! again once the reference bodies are put back.
+
+mod leaks;
+mod markers;
+mod tree;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use grader::steps::ALL;
+
+const USAGE: &str = "\
+usage: cargo xtask starter DIR      write the student repository to DIR (new or empty)
+       cargo xtask gradescope DIR   the same, with Gradescope's setup.sh and run_autograder at its root";
+
+/// The Gradescope scripts, copied to the root of the autograder zip.
+const GRADESCOPE: &[&str] = &["setup.sh", "run_autograder"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["starter", dir] => starter(&workspace_root(), Path::new(dir)).map(|_| ()),
+        ["gradescope", dir] => gradescope(&workspace_root(), Path::new(dir)),
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The instructor's workspace: the parent of this crate.
+fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+/// Writes the student repository for the workspace at `root` into `out`.
+/// Returns the regions replaced, per step.
+fn starter(root: &Path, out: &Path) -> Result<BTreeMap<(u8, u8), usize>, String> {
+    let out = prepare_out(root, out)?;
+    copy_allowed(root, &out)?;
+    let replaced = strip_crates(&out)?;
+    let leaks = leaks::find(root, &out)?;
+    if !leaks.is_empty() {
+        return Err(format!(
+            "solution text left in the starter:\n  {}",
+            leaks.join("\n  ")
+        ));
+    }
+    trim_lockfile(&out)?;
+    summarize(&out, &replaced);
+    Ok(replaced)
+}
+
+/// The starter plus the Gradescope scripts at its root: the content of the
+/// autograder zip.
+fn gradescope(root: &Path, out: &Path) -> Result<(), String> {
+    starter(root, out)?;
+    for name in GRADESCOPE {
+        tree::copy(&root.join("autograder/gradescope"), out, name)?;
+    }
+    println!(
+        "Gradescope: zip it with  (cd {} && zip -qr ../autograder.zip .)",
+        out.display()
+    );
+    Ok(())
+}
+
+/// Creates `out` (it must be new or empty) and refuses a place that would
+/// be copied into itself.
+fn prepare_out(root: &Path, out: &Path) -> Result<PathBuf, String> {
+    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let out = out
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    let root = root
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", root.display()))?;
+    if tree::DIRS.iter().any(|d| out.starts_with(root.join(d))) || out == root {
+        return Err(format!(
+            "{} is inside a directory that the starter copies",
+            out.display()
+        ));
+    }
+    let mut entries =
+        fs::read_dir(&out).map_err(|e| format!("cannot list {}: {e}", out.display()))?;
+    if entries.next().is_some() {
+        return Err(format!("{} is not empty", out.display()));
+    }
+    Ok(out)
+}
+
+/// Copies the allow-listed files, rewrites the manifest and the cargo
+/// config, and lays the student-only files over the top.
+fn copy_allowed(root: &Path, out: &Path) -> Result<(), String> {
+    for dir in tree::DIRS {
+        tree::copy(root, out, dir)?;
+    }
+    for file in tree::FILES.iter().filter(|f| root.join(f).is_file()) {
+        tree::copy(root, out, file)?;
+    }
+    let manifest = tree::workspace_manifest(&tree::read(&root.join("Cargo.toml"))?, |p| {
+        out.join(p).exists()
+    })?;
+    tree::write(&out.join("Cargo.toml"), &manifest)?;
+    let config = root.join(".cargo/config.toml");
+    if config.is_file() {
+        if let Some(text) = tree::cargo_config(&tree::read(&config)?)? {
+            tree::write(&out.join(".cargo/config.toml"), &text)?;
+        }
+    }
+    tree::copy(&root.join(tree::OVERLAY), out, "")?;
+    Ok(())
+}
+
+/// Replaces the marked regions in every `.rs` file under `out/crates`.
+fn strip_crates(out: &Path) -> Result<BTreeMap<(u8, u8), usize>, String> {
+    let max_width = tree::rustfmt_max_width(out)?;
+    let mut per_step = BTreeMap::new();
+    for file in tree::files(&out.join("crates"))? {
+        if file.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let shown = file
+            .strip_prefix(out)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        let stripped = markers::strip(&tree::read(&file)?, ALL, max_width)
+            .map_err(|e| format!("{shown}: {e}"))?;
+        if stripped.replaced.is_empty() {
+            continue;
+        }
+        tree::write(&file, &stripped.text)?;
+        for r in &stripped.replaced {
+            *per_step.entry((r.step.lab, r.step.number)).or_insert(0) += 1;
+        }
+    }
+    Ok(per_step)
+}
+
+/// Lets cargo drop the instructor-only packages from the copied
+/// `Cargo.lock` now, without updating anything, so that the student's
+/// first build does not change a tracked file.
+fn trim_lockfile(out: &Path) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(out.join("Cargo.toml"))
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`cargo metadata` failed in {} ({status})",
+            out.display()
+        ))
+    }
+}
+
+/// Prints what was written: the regions per step, and steps with none.
+fn summarize(out: &Path, replaced: &BTreeMap<(u8, u8), usize>) {
+    println!("starter written to {}", out.display());
+    for step in ALL {
+        let n = replaced.get(&(step.lab, step.number)).copied().unwrap_or(0);
+        let what = if n == 0 {
+            "no marked region: nothing to write in this step".to_string()
+        } else {
+            format!("{n} todo!()")
+        };
+        println!(
+            "  lab {} step {}: {:<32} {what}",
+            step.lab, step.number, step.title
+        );
+    }
+}
