@@ -56,3 +56,52 @@ steps! {
     LAB4_HALFCLOSE  = 4, 3, "the last line and half-close", "labs/src/lab4-echoclient.md", "step-3-the-last-line-and-half-close";
     LAB4_SERVERGONE = 4, 4, "when the server goes away", "labs/src/lab4-echoclient.md", "step-4-when-the-server-goes-away";
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id mdBook gives a heading: lower case, spaces to `-`, only
+    /// letters, digits, `_` and `-` kept.
+    fn mdbook_id(heading: &str) -> String {
+        heading
+            .trim()
+            .chars()
+            .filter_map(|c| {
+                if c.is_alphanumeric() || c == '_' || c == '-' {
+                    Some(c.to_ascii_lowercase())
+                } else if c.is_whitespace() {
+                    Some('-')
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// Every failure message links to a step; that link must lead somewhere.
+    #[test]
+    fn every_step_anchor_is_a_heading_of_its_handout() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for step in ALL {
+            let path = root.join(step.file);
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: cannot read {}: {e}", step.link(), path.display()));
+            let found = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("## "))
+                .any(|h| mdbook_id(h) == step.anchor);
+            assert!(
+                found,
+                "{} has no heading `## Step {}: {}` (anchor #{})",
+                step.file, step.number, step.title, step.anchor
+            );
+        }
+    }
+
+    #[test]
+    fn mdbook_ids() {
+        assert_eq!(mdbook_id("Step 2: connect_any"), "step-2-connect_any");
+        assert_eq!(mdbook_id("Step 3: the Rio buffer"), "step-3-the-rio-buffer");
+    }
+}

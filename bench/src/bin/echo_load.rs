@@ -51,7 +51,7 @@ usage: echo_load [--quick] [--rounds N] [--rtts N] [--rtt-line BYTES] [--bulk-mi
   --rtts N        timed round trips per server per round, in 10 slices (default 1000)
   --rtt-line B    length of the round-trip line, '\\n' included (default 32)
   --bulk-mib N    MiB of 100-byte lines per server per round (default 64)
-  --conns N       connect/line/close per server per round, in 10 slices (default 1000)
+  --conns N       connect/line/close per server per round, in 10 slices (default 500)
   --server-cmd C  the server to measure instead of echoserver; it must print
                   `listening on port N` (give it port 0), or have {port} in C";
 
@@ -96,7 +96,7 @@ fn parse(mut args: Args) -> Result<Option<Config>> {
         rtts: args.value("--rtts")?.unwrap_or(pick(300, 1000)),
         rtt_line: args.value("--rtt-line")?.unwrap_or(32),
         bulk_bytes: args.value::<usize>("--bulk-mib")?.unwrap_or(pick(8, 64)) << 20,
-        conns: args.value("--conns")?.unwrap_or(pick(200, 1000)),
+        conns: args.value("--conns")?.unwrap_or(pick(200, 500)),
         server_cmd: args.value("--server-cmd")?,
     };
     args.finish()?;
@@ -168,6 +168,20 @@ fn round(
     Ok(())
 }
 
+/// Sockets in TIME_WAIT on this machine (Linux; `None` elsewhere).
+///
+/// Every connection of the connections measurement leaves one behind for
+/// 60 s. Tens of thousands of them (a previous run a moment ago) make
+/// `connect` search longer for a free port, and conn/s drops for every
+/// server, unevenly.
+fn time_wait_sockets() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/net/sockstat").ok()?;
+    let tcp = stat.lines().find(|l| l.starts_with("TCP:"))?;
+    let mut words = tcp.split_whitespace();
+    words.find(|&w| w == "tw")?;
+    words.next()?.parse().ok()
+}
+
 /// The median over rounds of `f(subject round) / f(baseline round)`.
 fn ratio(subject: &[f64], baseline: &[f64]) -> f64 {
     let per_round: Vec<f64> = subject.iter().zip(baseline).map(|(s, b)| s / b).collect();
@@ -194,6 +208,12 @@ fn run(config: Config) -> Result<()> {
         BULK_LINE,
         config.conns
     );
+    if let Some(tw) = time_wait_sockets().filter(|&tw| tw > 10_000) {
+        println!(
+            "note: {tw} sockets in TIME_WAIT from earlier runs; conn/s will be low and noisy \
+             (they expire after 60 s)"
+        );
+    }
     for r in 0..config.rounds {
         // a different server first in each round
         let order: Vec<usize> = (0..servers.len())

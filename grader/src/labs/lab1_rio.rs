@@ -400,7 +400,8 @@ fn call_failure(op: Op, want: &[u8], left: usize, got: io::Result<usize>, buf: &
     let f = bytes_failure(want, observed);
     if n == 0 {
         let f = f.note(format!(
-            "Ok(0) means EOF, but the reader still had {left} bytes to give"
+            "Ok(0) means EOF, but the reader still had {} to give",
+            crate::check::count_bytes(left)
         ));
         return if want == b"\n" {
             f.note("an empty line is b\"\\n\", 1 byte: only EOF gives 0")

@@ -30,7 +30,9 @@ mod tests {
         for c in all() {
             assert!(seen.insert(c.id()), "duplicate check {}", c.id());
             assert!(
-                c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
+                c.name
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
                 "check name {:?} should be snake_case",
                 c.name
             );

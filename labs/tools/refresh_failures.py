@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Keeps the grader's failure messages in the handouts real and current.
+
+The lab pages show what the grader prints for classic bugs. Each one was
+made by breaking a copy of the reference on purpose and running the check.
+This script does that again for every message shown, so that a change to
+the grader's wording, or to the reference, can't leave a handout quoting
+output that no longer exists:
+
+    python3 labs/tools/refresh_failures.py            # report drift, exit 1 if any
+    python3 labs/tools/refresh_failures.py --write    # rewrite the blocks in place
+
+For each entry of BUGS it copies the workspace to a temporary directory
+(without target/ and labs/book), applies the bug (exact text replacements
+in the reference), runs `cargo test -p grader --test LAB CHECK` there, and
+compares the check's explanation (from `labX::check VERDICT` to `help:`)
+with the block in the handout that starts with the same line. Port
+numbers, process ids and line:column positions are ignored when comparing.
+The entry with no bug runs on the student starter (`cargo xtask starter`).
+
+The copies build in their own target directory (ECHO_LAB_REFRESH_TARGET,
+default: a temporary one): cargo hashes path dependencies relative to the
+workspace root, so two copies sharing one target directory can pick up
+each other's artifacts. A cold run compiles the workspace twice (~2 min on
+2 cores); then each bug costs a few seconds of rebuild.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+SRC = REPO / "labs" / "src"
+
+RIO, NET = "crates/rio/src/lib.rs", "crates/netutil/src/lib.rs"
+SRV_LIB, SRV, CLI = "crates/echoserver/src/lib.rs", "crates/echoserver/src/main.rs", "crates/echoclient/src/main.rs"
+
+# (handout, test target, check, [(file, old, new), ...]); no edits: the starter.
+BUGS = [
+    ("setup.md", "lab1_rio", "readn_every_split", None),
+    ("setup.md", "lab1_rio", "readn_every_split", [  # one read and done
+        (RIO, "            Ok(n) => nread += n,", "            Ok(n) => {\n                nread += n;\n                break;\n            }"),
+    ]),
+    ("lab1-rio.md", "lab1_rio", "readn_eof", [  # Ok(0) taken for "try again"
+        (RIO, "            Ok(0) => break,\n            // a short count is normal", "            Ok(0) => {}\n            // a short count is normal"),
+    ]),
+    ("lab1-rio.md", "lab1_rio", "writen_short_writes", [  # the count ignored
+        (RIO, "            Ok(n) => rest = &rest[n..],", "            Ok(_) => return Ok(()),"),
+    ]),
+    ("lab1-rio.md", "lab1_rio", "buffer_few_reads_for_many_lines", [  # small refills
+        (RIO, "match self.inner.read(&mut self.buf) {", "match self.inner.read(&mut self.buf[..64]) {"),
+    ]),
+    ("lab1-rio.md", "lab1_rio", "readlineb_every_split", [  # a NUL after the line
+        (RIO, "            copied += take;\n            if found {\n                break;",
+         "            copied += take;\n            if found {\n                if copied < buf.len() {\n"
+         "                    buf[copied] = 0;\n                    copied += 1;\n                }\n                break;"),
+    ]),
+    ("lab1-rio.md", "lab1_rio", "readnb_mixed_with_readlineb", [  # the buffer skipped
+        (RIO, "        // BEGIN SOLUTION: lab 1 step 5 (readnb)\n",
+         "        // BEGIN SOLUTION: lab 1 step 5 (readnb)\n        if !buf.is_empty() {\n            return readn(&mut self.inner, buf);\n        }\n"),
+    ]),
+    ("lab2-netutil.md", "lab2_netutil", "resolve_unknown_host_is_err", [  # unwrap
+        (NET, "    // getaddrinfo: std calls it for a (host, port) pair\n",
+         "    // getaddrinfo: std calls it for a (host, port) pair\n"
+         "    if !host.is_empty() {\n        return Ok((host, port).to_socket_addrs().unwrap().collect());\n    }\n"),
+    ]),
+    ("lab2-netutil.md", "lab2_netutil", "connect_any_tries_every_address", [  # first address only
+        (NET, "            Err(e) => {\n                drop(socket);\n                last_err = e;\n            }", "            Err(e) => return Err(e),"),
+    ]),
+    ("lab2-netutil.md", "lab2_netutil", "open_clientfd_refused", [  # the error kind lost
+        (NET, "    connect_any(&addrs)\n",
+         "    connect_any(&addrs).map_err(|e| io::Error::other(format!(\"cannot connect to {host}:{port}: {e}\")))\n"),
+    ]),
+    ("lab2-netutil.md", "lab2_netutil", "open_listenfd_relisten_after_time_wait", [  # no SO_REUSEADDR
+        (NET, "        socket.set_reuse_address(true)?;\n", ""),
+    ]),
+    ("lab3-echoserver.md", "lab3_echoserver", "echo_binary_bytes", [  # through a String
+        (SRV_LIB, "        rio::writen(rio.get_mut(), &line[..n])?;",
+         "        let text = String::from_utf8_lossy(&line[..n]).into_owned();\n        rio::writen(rio.get_mut(), text.as_bytes())?;"),
+    ]),
+    ("lab3-echoserver.md", "lab3_echoserver", "server_echoes_v4", [  # the port asked for
+        (SRV, "    let port = listener\n        .local_addr()\n        .context(\"cannot read the listening port\")?\n        .port();\n", ""),
+    ]),
+    ("lab3-echoserver.md", "lab3_echoserver", "server_survives_reset_after_line", [  # unwrap
+        (SRV, "    if let Err(e) = echoserver::echo(&conn) {\n        log(\n            io::stderr(),\n"
+              "            format_args!(\"echoserver: connection from ({host}, {port}): {e}\"),\n        );\n    }",
+         "    echoserver::echo(&conn).unwrap();"),
+    ]),
+    ("lab4-echoclient.md", "lab4_echoclient", "connect_refused", [  # unwrap
+        (CLI, "    netutil::connect_any(&addrs).with_context(|| format!(\"cannot connect to {host}:{port}\"))",
+         "    Ok(netutil::connect_any(&addrs).unwrap())"),
+    ]),
+    ("lab4-echoclient.md", "lab4_echoclient", "echo_tiny_pieces", [  # one read for the echo
+        (CLI, "    let n = server.readnb(&mut echo).map_err(server_gone)?;", "    let n = server.get_mut().read(&mut echo).map_err(server_gone)?;"),
+        (CLI, "    if n < len {", "    if n == 0 {"),
+        (CLI, "    output.write_all(&echo).context(\"cannot write stdout\")?;", "    output.write_all(&echo[..n]).context(\"cannot write stdout\")?;"),
+    ]),
+    ("lab4-echoclient.md", "lab4_echoclient", "halfclose_last_line_without_newline", [  # no half-close
+        (CLI, "            return half_close(&mut server, piece, output);", "            return echo_line(&mut server, piece, output);"),
+    ]),
+    ("lab4-echoclient.md", "lab4_echoclient", "server_closes_after_first_line", [  # a short echo taken as whole
+        (CLI, "    if n < len {", "    if n > len {"),
+        (CLI, "    output.write_all(&echo).context(\"cannot write stdout\")?;", "    output.write_all(&echo[..n]).context(\"cannot write stdout\")?;"),
+    ]),
+]
+
+
+def explanation(output, check):
+    """The lines from `labX::check VERDICT` to `help: …`, or None."""
+    lines = output.split("\n")
+    for i, line in enumerate(lines):
+        if re.match(r"^lab\d_\w+::" + re.escape(check) + r" ", line):
+            for j in range(i, len(lines)):
+                if lines[j].startswith("  help:"):
+                    return lines[i : j + 1]
+    return None
+
+
+def normal(lines):
+    text = "\n".join(line.strip() for line in lines)
+    text = re.sub(r"\b\d{4,5}\b", "N", text)  # ports
+    text = re.sub(r"\(\d+\)", "(N)", text)  # thread ids
+    text = re.sub(r"\.rs:\d+:\d+", ".rs:L:C", text)  # positions
+    return text
+
+
+def copy_tree(dest):
+    ignore = shutil.ignore_patterns("target", ".git", "book")
+    shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
+
+
+def run_check(workspace, target, test, check):
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target), CARGO_TERM_COLOR="never")
+    result = subprocess.run(
+        ["cargo", "test", "-q", "-p", "grader", "--test", test, check],
+        cwd=workspace, env=env, capture_output=True, text=True,
+    )
+    return result.stdout
+
+
+def main():
+    write = sys.argv[1:] == ["--write"]
+    if sys.argv[1:] not in ([], ["--write"]):
+        print(__doc__.split("\n\n")[2])
+        return 2
+    base = Path(os.environ.get("ECHO_LAB_REFRESH_TARGET") or tempfile.mkdtemp(prefix="echo-lab-refresh-"))
+    work = Path(tempfile.mkdtemp(prefix="echo-lab-bugs-"))
+    broken, starter = work / "broken", work / "starter"
+    copy_tree(broken)
+    drift = 0
+    try:
+        for page, test, check, edits in BUGS:
+            if edits is None:
+                if not starter.exists():
+                    env = dict(os.environ, CARGO_TARGET_DIR=str(base / "xtask"))
+                    subprocess.run(["cargo", "xtask", "starter", str(starter)], cwd=REPO, env=env,
+                                   check=True, capture_output=True)
+                output = run_check(starter, base / "starter", test, check)
+                what = "the starter"
+            else:
+                originals = {}
+                try:
+                    for file, old, new in edits:
+                        path = broken / file
+                        text = path.read_text(encoding="utf-8")
+                        originals.setdefault(path, text)
+                        if text.count(old) != 1:
+                            raise SystemExit(f"refresh_failures: {page} {check}: the bug's text is not in {file} "
+                                             f"(the reference changed?): {old[:60]!r}")
+                        path.write_text(text.replace(old, new), encoding="utf-8")
+                    output = run_check(broken, base / "broken", test, check)
+                finally:
+                    for path, text in originals.items():
+                        path.write_text(text, encoding="utf-8")
+                what = f"a broken {edits[0][0]}"
+            new = explanation(output, check)
+            if new is None:
+                print(f"!! {page}: {check} did not fail against {what}:\n{output[-1500:]}")
+                drift += 1
+                continue
+            md = SRC / page
+            lines = md.read_text(encoding="utf-8").split("\n")
+            starts = [i for i, line in enumerate(lines) if line.strip() == new[0].strip()]
+            if not starts:
+                print(f"!! {page}: no block starting with {new[0]!r}")
+                drift += 1
+                continue
+            start = end = starts[0]
+            while not lines[end].strip().startswith("help:"):
+                end += 1
+            if normal(lines[start : end + 1]) == normal(new):
+                print(f"ok      {page}: {check}")
+                continue
+            drift += 1
+            if write:
+                indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+                lines[start : end + 1] = [indent + line for line in new]
+                md.write_text("\n".join(lines), encoding="utf-8")
+                print(f"updated {page}: {check}")
+            else:
+                print(f"drift   {page}: {check}; now the grader prints:\n" + "\n".join(new))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if "ECHO_LAB_REFRESH_TARGET" not in os.environ:
+            shutil.rmtree(base, ignore_errors=True)
+    return 1 if drift and not write else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
