@@ -37,6 +37,8 @@
 //! * [`server`]: starts a server command, learns its port, kills it on
 //!   drop.
 //! * [`load`]: the three client-side measurements of `echo_load`.
+//! * [`pin`]: keeping a benchmark on one CPU, so placement luck does not
+//!   pass for a difference between servers.
 //!
 //! Simplified on purpose: only loopback (`127.0.0.1`), every loop is
 //! bounded by a count and every socket operation by a timeout, so a broken
@@ -46,6 +48,7 @@ pub mod args;
 pub mod baseline;
 pub mod data;
 pub mod load;
+pub mod pin;
 pub mod server;
 pub mod stats;
 pub mod textbook;

@@ -15,13 +15,63 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+
+/// How to start a server: a program and its arguments.
+///
+/// # Examples
+///
+/// ```
+/// let cmd = bench::server::ServerCmd::parse("target/release/echoserver 0")?;
+/// assert_eq!(cmd.name(), "echoserver");
+/// assert_eq!(cmd.args, ["0"]);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ServerCmd {
+    /// The program to run.
+    pub program: PathBuf,
+    /// Its arguments; `{port}` in one is replaced by a free port.
+    pub args: Vec<String>,
+}
+
+impl ServerCmd {
+    /// `program` with `args`.
+    pub fn new(program: PathBuf, args: &[&str]) -> ServerCmd {
+        let args = args.iter().map(|a| a.to_string()).collect();
+        ServerCmd { program, args }
+    }
+
+    /// A command line split on whitespace (no shell, no quoting).
+    ///
+    /// # Errors
+    ///
+    /// The command is empty.
+    pub fn parse(command: &str) -> Result<ServerCmd> {
+        let mut words = command.split_whitespace();
+        let Some(program) = words.next() else {
+            bail!("empty server command");
+        };
+        Ok(ServerCmd {
+            program: program.into(),
+            args: words.map(str::to_string).collect(),
+        })
+    }
+
+    /// The program's file name, for the tables.
+    pub fn name(&self) -> String {
+        self.program.file_name().map_or_else(
+            || self.program.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+}
 
 /// A running server process, killed on drop.
 pub struct Server {
@@ -31,36 +81,18 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `command`, split on whitespace, and waits at most `deadline`
-    /// for it to listen; see [`Server::start`].
+    /// Starts `cmd` and waits at most `deadline` for it to listen.
     ///
-    /// # Errors
-    ///
-    /// The command is empty, or as for [`Server::start`].
-    pub fn start_command(command: &str, deadline: Duration) -> Result<Server> {
-        let words: Vec<&str> = command.split_whitespace().collect();
-        let Some((program, args)) = words.split_first() else {
-            bail!("empty server command");
-        };
-        Server::start(Path::new(program), args, deadline)
-    }
-
-    /// Starts `program` with `args` and waits at most `deadline` for it to
-    /// listen.
-    ///
-    /// `{port}` in an argument is replaced by a free port, and the server
-    /// is ready when a connection to that port succeeds. Without `{port}`,
+    /// If an argument holds `{port}`, a free port is put there, and the
+    /// server is ready when a connection to that port succeeds. Otherwise
     /// the program must print `listening on port N` on stdout (give it
     /// port 0).
     ///
     /// # Errors
     ///
     /// The program cannot be started, exits, or does not listen in time.
-    pub fn start(program: &Path, args: &[&str], deadline: Duration) -> Result<Server> {
-        let name = program.file_name().map_or_else(
-            || program.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+    pub fn start(cmd: &ServerCmd, deadline: Duration) -> Result<Server> {
+        let (program, args, name) = (&cmd.program, &cmd.args, cmd.name());
         let fixed_port = match args.iter().any(|a| a.contains("{port}")) {
             true => Some(free_port()?),
             false => None,

@@ -17,6 +17,8 @@ compares the check's explanation (from `labX::check VERDICT` to `help:`)
 with the block in the handout that starts with the same line. Port
 numbers, process ids and line:column positions are ignored when comparing.
 The entry with no bug runs on the student starter (`cargo xtask starter`).
+Then it runs each step's command (PASSING) on the reference and checks the
+passing output shown after it: the same tests, the same counts.
 
 The copies build in their own target directory (ECHO_LAB_REFRESH_TARGET,
 default: a temporary one): cargo hashes path dependencies relative to the
@@ -107,6 +109,70 @@ BUGS = [
         (CLI, "    output.write_all(&echo).context(\"cannot write stdout\")?;", "    output.write_all(&echo[..n]).context(\"cannot write stdout\")?;"),
     ]),
 ]
+
+
+# The passing runs shown after each step's command: (handout, test, filter).
+PASSING = [
+    ("lab1-rio.md", "lab1_rio", "readn_"), ("lab1-rio.md", "lab1_rio", "writen"),
+    ("lab1-rio.md", "lab1_rio", "buffer_"), ("lab1-rio.md", "lab1_rio", "readlineb"),
+    ("lab1-rio.md", "lab1_rio", "readnb"),
+    ("lab2-netutil.md", "lab2_netutil", "resolve"), ("lab2-netutil.md", "lab2_netutil", "connect_any"),
+    ("lab2-netutil.md", "lab2_netutil", "open_clientfd"), ("lab2-netutil.md", "lab2_netutil", "open_listenfd"),
+    ("lab3-echoserver.md", "lab3_echoserver", "echo_"), ("lab3-echoserver.md", "lab3_echoserver", "server_"),
+    ("lab3-echoserver.md", "lab3_echoserver", "survive"),
+    ("lab4-echoclient.md", "lab4_echoclient", "connect_"), ("lab4-echoclient.md", "lab4_echoclient", "echo_"),
+    ("lab4-echoclient.md", "lab4_echoclient", "halfclose"), ("lab4-echoclient.md", "lab4_echoclient", "server_"),
+]
+
+
+def passing_block(output):
+    """`test …` lines (the first 3 and `…` when there are more than 8), a
+    blank line, and the `test result:` line."""
+    tests = [l for l in output.split("\n") if l.startswith("test ") and not l.startswith("test result")]
+    result = [l for l in output.split("\n") if l.startswith("test result")]
+    if len(tests) > 8:
+        tests = tests[:3] + ["…"]
+    return tests + [""] + result
+
+
+def passing_key(lines):
+    """What must match: the set of test lines and the counts (not the order, not the time)."""
+    tests = sorted(l.strip() for l in lines if l.startswith("test ") and not l.startswith("test result"))
+    result = [re.sub(r"; finished in .*", "", l) for l in lines if l.startswith("test result")]
+    return tests, result, "…" in lines
+
+
+def refresh_passing(broken, target, write):
+    drift = 0
+    for page, test, flt in PASSING:
+        output = run_check(broken, target, test, flt)
+        new = passing_block(output)
+        md = SRC / page
+        lines = md.read_text(encoding="utf-8").split("\n")
+        command = f"$ cargo test -p grader --test {test} {flt}"
+        try:
+            at = next(i for i, l in enumerate(lines) if l.strip() == command)
+            open_ = next(i for i in range(at + 1, len(lines)) if lines[i].strip() == "```text")
+            close = next(i for i in range(open_ + 1, len(lines)) if lines[i].strip() == "```")
+        except StopIteration:
+            print(f"!! {page}: no passing block after `{command}`")
+            drift += 1
+            continue
+        old = lines[open_ + 1 : close]
+        if "test result: ok" not in "\n".join(new):
+            print(f"!! {page}: `{command}` does not pass on the reference:\n{output[-1500:]}")
+            drift += 1
+        elif passing_key(old) == passing_key(new):
+            print(f"ok      {page}: {command}")
+        else:
+            drift += 1
+            if write:
+                lines[open_ + 1 : close] = new
+                md.write_text("\n".join(lines), encoding="utf-8")
+                print(f"updated {page}: {command}")
+            else:
+                print(f"drift   {page}: {command}; now:\n" + "\n".join(new))
+    return drift
 
 
 def explanation(output, check):
@@ -203,6 +269,7 @@ def main():
                 print(f"updated {page}: {check}")
             else:
                 print(f"drift   {page}: {check}; now the grader prints:\n" + "\n".join(new))
+        drift += refresh_passing(broken, base / "broken", write)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if "ECHO_LAB_REFRESH_TARGET" not in os.environ:

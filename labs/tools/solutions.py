@@ -23,7 +23,9 @@ student starter has (`cargo xtask starter DIR`):
 link come from grader/src/steps.rs; no `;` when the block closes next). So a
 lab page reads the same in both repositories. A page that contains the
 line `<!-- solutions: show -->` (the instructor's solutions page) keeps the
-bodies and only drops the marker lines. In the starter there are no markers
+bodies and only drops the marker lines; one that contains
+`<!-- solutions: verbatim -->` (a page that shows the markers as an
+example) is left as it is. In the starter there are no markers
 left; there, an anchor that lay inside a solution region (`echo_batched`)
 is gone with it and its include comes out empty: such an empty code block
 is replaced by a one-line note instead of being shown blank.
@@ -38,6 +40,8 @@ import sys
 from pathlib import Path
 
 SHOW = "<!-- solutions: show -->"
+# A page that shows the markers themselves, as an example: left alone.
+VERBATIM = "<!-- solutions: verbatim -->"
 # The grader's step table: labs/tools/ -> repository root.
 STEPS_RS = Path(__file__).resolve().parent.parent.parent / "grader" / "src" / "steps.rs"
 # LAB1_READN = 1, 1, "readn", "labs/src/lab1-rio.md", "step-1-readn";
@@ -128,7 +132,9 @@ def walk(items, errors):
         if not chapter:
             continue
         content = chapter.get("content", "")
-        if "BEGIN SOLUTION" in content or "END SOLUTION" in content:
+        if VERBATIM in content:
+            pass
+        elif "BEGIN SOLUTION" in content or "END SOLUTION" in content:
             try:
                 chapter["content"] = strip_solutions(content, SHOW in content)
             except Unbalanced as e:

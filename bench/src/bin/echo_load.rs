@@ -18,19 +18,19 @@
 //! slices with the servers taking turns, so that even a burst of noise
 //! shorter than a round is shared.
 //!
-//! The servers run for the whole benchmark and are killed at the end (or
-//! when it fails): [`Server`] is a guard. Everything is on `127.0.0.1`.
+//! Each round starts the servers afresh and kills them at its end, also
+//! when it fails ([`Server`] is a guard). Everything is on `127.0.0.1`.
 //!
-//! On 2 cores the client is part of the picture: in the bulk measurement
-//! the client's writer and reader threads and the server share the cores,
-//! so the figures are those of a client and a server on one small
-//! machine, not of the server alone. That is the same for all three
-//! servers, which is why only the ratios have targets.
+//! The client is part of the picture: by default the client's threads and
+//! the servers all run on one CPU ([`bench::pin`]), taking turns, so a
+//! figure is what a request (or a megabyte) costs the client, the kernel
+//! and the server together, not the server alone. That part is the same
+//! for all three servers, which is why only the ratios have targets.
 //!
 //! ```text
 //! cargo build --release -p echoserver -p bench
-//! cargo run --release -p bench --bin echo_load                 # ~15 s
-//! cargo run --release -p bench --bin echo_load -- --quick      # ~2 s
+//! cargo run --release -p bench --bin echo_load                 # ~20 s
+//! cargo run --release -p bench --bin echo_load -- --quick      # ~1 s
 //! cargo run --release -p bench --bin echo_load -- --server-cmd "path/to/server {port}"
 //! ```
 
@@ -40,18 +40,20 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use bench::args::Args;
 use bench::load;
-use bench::server::{Server, sibling};
+use bench::server::{Server, ServerCmd, sibling};
 use bench::stats::{median, percentile, times, verdict};
 
 const USAGE: &str = "\
 usage: echo_load [--quick] [--rounds N] [--rtts N] [--rtt-line BYTES] [--bulk-mib N]
-                 [--conns N] [--server-cmd \"PROGRAM ARGS\"]
+                 [--conns N] [--cpu N | --no-pin] [--server-cmd \"PROGRAM ARGS\"]
   --quick         a smoke run: 3 rounds, 300 round trips, 8 MiB, 200 connections
   --rounds N      rounds, each measuring every server once (default 11)
   --rtts N        timed round trips per server per round, in 10 slices (default 1000)
   --rtt-line B    length of the round-trip line, '\\n' included (default 32)
   --bulk-mib N    MiB of 100-byte lines per server per round (default 64)
   --conns N       connect/line/close per server per round, in 10 slices (default 500)
+  --cpu N         run the client and the servers on CPU N (default: the last one)
+  --no-pin        let the scheduler place them (noisier; see the docs of bench::pin)
   --server-cmd C  the server to measure instead of echoserver; it must print
                   `listening on port N` (give it port 0), or have {port} in C";
 
@@ -68,6 +70,8 @@ struct Config {
     rtt_line: usize,
     bulk_bytes: usize,
     conns: usize,
+    /// The CPU to pin to, or `None` for no pinning.
+    cpu: Option<usize>,
     server_cmd: Option<String>,
 }
 
@@ -97,6 +101,14 @@ fn parse(mut args: Args) -> Result<Option<Config>> {
         rtt_line: args.value("--rtt-line")?.unwrap_or(32),
         bulk_bytes: args.value::<usize>("--bulk-mib")?.unwrap_or(pick(8, 64)) << 20,
         conns: args.value("--conns")?.unwrap_or(pick(200, 500)),
+        cpu: match (args.flag("--no-pin"), args.value("--cpu")?) {
+            (true, Some(_)) => bail!("--cpu and --no-pin contradict each other"),
+            (true, None) => None,
+            (false, Some(cpu)) => Some(cpu),
+            (false, None) => bench::pin::allowed_cpus()
+                .ok()
+                .and_then(|cpus| cpus.last().copied()),
+        },
         server_cmd: args.value("--server-cmd")?,
     };
     args.finish()?;
@@ -125,18 +137,33 @@ fn short_line(len: usize) -> Vec<u8> {
 /// Slices per round of the round-trip and connection measurements.
 const SLICES: usize = 10;
 
-/// One round: every server measured once, in `order`.
+/// One round: the three servers started afresh (in `order`), measured
+/// (in `order`), and killed.
+///
+/// Fresh processes each round, because a process carries luck that lasts:
+/// unpinned (`--no-pin`), the core the scheduler put it on, which changes
+/// its figures by 10% or more (see [`bench::pin`]); pinned or not, where
+/// its memory landed. With the same processes all along, that luck would
+/// last the whole run and pass for a difference between servers. Started
+/// anew, each round draws again, and the median over rounds sees through
+/// it.
 ///
 /// Round trips and connections are short (tens of milliseconds), so they
 /// come in [`SLICES`] slices with the servers taking turns: a burst of
 /// noise from elsewhere on the machine then hits all three servers, not
 /// one. A bulk run lasts long enough to be measured in one piece.
 fn round(
-    servers: &mut [Server; 3],
+    cmds: &[ServerCmd; 3],
     order: &[usize],
     config: &Config,
     results: &mut [Results; 3],
 ) -> Result<()> {
+    let mut started = Vec::new();
+    for &i in order {
+        started.push((i, Server::start(&cmds[i], START_DEADLINE)?));
+    }
+    started.sort_by_key(|&(i, _)| i);
+    let mut servers: Vec<Server> = started.into_iter().map(|(_, server)| server).collect();
     let line = short_line(config.rtt_line);
     let mut rtts: [Vec<u64>; 3] = Default::default();
     let mut conn_time = [Duration::ZERO; 3];
@@ -190,17 +217,26 @@ fn ratio(subject: &[f64], baseline: &[f64]) -> f64 {
 
 fn run(config: Config) -> Result<()> {
     let subject = match &config.server_cmd {
-        Some(cmd) => Server::start_command(cmd, START_DEADLINE)?,
-        None => Server::start(&sibling("echoserver")?, &["0"], START_DEADLINE)?,
+        Some(cmd) => ServerCmd::parse(cmd)?,
+        None => ServerCmd::new(sibling("echoserver")?, &["0"]),
     };
-    let textbook = Server::start(&sibling("textbook_echo")?, &["0"], START_DEADLINE)?;
-    let chunk = Server::start(&sibling("chunk_echo")?, &["0"], START_DEADLINE)?;
-    let mut servers = [subject, textbook, chunk];
+    let textbook = ServerCmd::new(sibling("textbook_echo")?, &["0"]);
+    let chunk = ServerCmd::new(sibling("chunk_echo")?, &["0"]);
+    let cmds = [subject, textbook, chunk];
+    let names = cmds.clone().map(|c| c.name());
     let mut results: [Results; 3] = Default::default();
+    // before any thread or server starts: they all inherit the CPU
+    let placement = match config.cpu {
+        Some(cpu) => {
+            bench::pin::pin_to(cpu).with_context(|| format!("cannot pin to CPU {cpu}"))?;
+            format!("client and servers on CPU {cpu}")
+        }
+        None => "not pinned".to_string(),
+    };
 
     println!(
-        "echo_load: 127.0.0.1, {} rounds; per server and round: {} round trips of a {}-byte \
-         line, {} MiB of {}-byte lines, {} connections",
+        "echo_load: 127.0.0.1, {placement}, {} rounds; per server and round: {} round trips \
+         of a {}-byte line, {} MiB of {}-byte lines, {} connections",
         config.rounds,
         config.rtts,
         config.rtt_line,
@@ -216,23 +252,21 @@ fn run(config: Config) -> Result<()> {
     }
     for r in 0..config.rounds {
         // a different server first in each round
-        let order: Vec<usize> = (0..servers.len())
-            .map(|k| (k + r) % servers.len())
-            .collect();
-        round(&mut servers, &order, &config, &mut results)?;
+        let order: Vec<usize> = (0..cmds.len()).map(|k| (k + r) % cmds.len()).collect();
+        round(&cmds, &order, &config, &mut results)?;
     }
 
-    let width = servers.iter().map(|s| s.name().len()).max().unwrap_or(0);
+    let width = names.iter().map(String::len).max().unwrap_or(0);
     println!(
         "{:<width$} {:>12} {:>12} {:>11} {:>9}",
         "server", "rtt median", "rtt p99", "bulk MB/s", "conn/s"
     );
-    for (server, r) in servers.iter().zip(results.iter_mut()) {
+    for (name, r) in names.iter().zip(results.iter_mut()) {
         r.rtt_all.sort_unstable();
         let us = |p| percentile(&r.rtt_all, p).map_or(f64::NAN, |n| n as f64 / 1e3);
         println!(
             "{:<width$} {:>9.1} µs {:>9.1} µs {:>11.0} {:>9.0}",
-            server.name(),
+            name,
             us(50.0),
             us(99.0),
             median(&r.bulk),
@@ -249,15 +283,15 @@ fn run(config: Config) -> Result<()> {
         "ratios of {} (median of per-round ratios): vs {}: latency {} (lower is better, \
          target <= 1.05: {}), conn/s {} (higher is better, target >= 1.0: {}), bulk {} \
          (higher is better, target >= 3: {}); vs {}: bulk {} (higher is better, target >= 0.5: {})",
-        servers[0].name(),
-        servers[1].name(),
+        names[0],
+        names[1],
         times(latency),
         verdict(latency <= 1.05),
         times(conns),
         verdict(conns >= 1.0),
         times(bulk),
         verdict(bulk >= 3.0),
-        servers[2].name(),
+        names[2],
         times(ceiling),
         verdict(ceiling >= 0.5),
     );
