@@ -88,3 +88,20 @@ mod imp {
         Err(io::ErrorKind::Unsupported.into())
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// This process may run somewhere, and pinning to such a CPU works.
+    #[test]
+    fn pins_to_an_allowed_cpu() {
+        let cpus = allowed_cpus().unwrap();
+        let last = *cpus.last().expect("at least one CPU");
+        // in a thread of its own, so the test runner's threads stay unpinned
+        std::thread::spawn(move || pin_to(last).unwrap())
+            .join()
+            .unwrap();
+        assert!(pin_to(usize::MAX).is_err());
+    }
+}

@@ -24,7 +24,7 @@
 //! so a wrong reader fails instead of winning.
 //!
 //! ```text
-//! cargo run --release -p bench --bin rio_bench              # ~10 s
+//! cargo run --release -p bench --bin rio_bench              # ~6 s
 //! cargo run --release -p bench --bin rio_bench -- --quick   # ~1 s, a smoke test
 //! ```
 

@@ -19,20 +19,21 @@
 //! is right for a person typing, and it is the bottleneck for a client that
 //! sends many lines at once: the `Rio` then reads 8 KiB, some 80 lines, in
 //! one `read`, and the loop makes 80 `write`s of them. Step 4 adds one
-//! thing to the loop (the block marked `echo_batched`): after a line, while
-//! [`rio::Rio::buffer`] still holds a whole line, it takes that line too,
-//! into the same line buffer, and only then writes everything in one
-//! `writen`. Those `readlineb` calls never block, since the `'\n'` they stop
-//! at is already buffered; and everything taken is written back before the
-//! next `readlineb` that may block, so a client waiting for an echo never
-//! waits for us. The bytes on the wire are the same; only the number of
-//! writes drops, from one per line to one per `read`, and bulk echo of
-//! short lines runs several times faster (lab 3's handout, step 4, has the
-//! figures). That is also why the line buffer is twice `RIO_BUFSIZE`: a
-//! batch starts with the end of a line that the previous `read` cut, then
-//! takes every whole line of a new `read` of up to `RIO_BUFSIZE` bytes. In
-//! a buffer of only `RIO_BUFSIZE`, most batches would not fit, and most
-//! `read`s would cost two writes.
+//! thing to the loop: after a line, while [`rio::Rio::buffer`] still holds
+//! a whole line, it takes that line too, into the same line buffer, and
+//! only then writes everything in one `writen`. Those `readlineb` calls
+//! never block, since the `'\n'` they stop at is already buffered; and
+//! everything taken is written back before the next `readlineb` that may
+//! block, so a client waiting for an echo never waits for us. The bytes on
+//! the wire are the same; only the number of writes drops, from one per
+//! line to one per `read`, and bulk echo of short lines runs several times
+//! faster (lab 3's handout, step 4, has the figures).
+//!
+//! That is also why the line buffer is twice `RIO_BUFSIZE`: a batch starts
+//! with the end of a line that the previous `read` cut, then takes every
+//! whole line of a new `read` of up to `RIO_BUFSIZE` bytes. In a buffer of
+//! only `RIO_BUFSIZE`, most batches would not fit, and most `read`s would
+//! cost two writes.
 
 use std::io::{self, Read, Write};
 
