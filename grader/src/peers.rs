@@ -175,6 +175,17 @@ pub fn send(ctx: &mut Ctx, stream: &mut TcpStream, bytes: &[u8]) -> Result<(), F
     })
 }
 
+/// Writes all of `bytes` without recording a step: for large payloads
+/// whose step the caller has already described.
+pub fn send_quiet(stream: &mut TcpStream, bytes: &[u8]) -> Result<(), Failure> {
+    stream.write_all(bytes).map_err(|e| {
+        Failure::new(
+            format!("to send {} bytes", bytes.len()),
+            format!("write failed: {e}"),
+        )
+    })
+}
+
 /// Waits until the peer closes: `read` returns 0 (EOF) within the budget.
 pub fn expect_eof(ctx: &mut Ctx, stream: &mut TcpStream, what: &str) -> Result<(), Failure> {
     let (got, err) = read_up_to(stream, 1, ctx.budget(PATIENCE));

@@ -115,7 +115,7 @@ fn serve_one(conn: TcpStream, peer: SocketAddr) {
     // TCP_NODELAY: echo writes only when it has nothing more to send before
     // it reads again, so holding a write back gains nothing. With Nagle's
     // algorithm on, the second piece of a line longer than echo's buffer
-    // (16 KiB) waits for the client's delayed ACK: 44 ms per round trip
+    // (8 KiB) waits for the client's delayed ACK: 44 ms per round trip
     // instead of 15 µs (bench/README.md). Failing to set it costs only speed.
     let _ = conn.set_nodelay(true);
     // A reset, a client killed mid-line: its problem, not the server's.

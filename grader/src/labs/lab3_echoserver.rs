@@ -171,6 +171,13 @@ pub fn checks() -> Vec<Check> {
             server_line_longer_than_buffer,
         ),
         proc(
+            "server_echoes_8k_pieces_of_a_long_line",
+            ACCEPT,
+            1,
+            "a long line sent in 8192-byte pieces, each echoed before the next is sent (as echoclient does)",
+            server_echoes_8k_pieces_of_a_long_line,
+        ),
+        proc(
             "server_1mib_line",
             ACCEPT,
             1,

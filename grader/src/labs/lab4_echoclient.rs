@@ -265,7 +265,7 @@ fn echo_long_line_100k(ctx: &mut Ctx) -> CheckResult {
 fn echo_tiny_pieces(ctx: &mut Ctx) -> CheckResult {
     let stdin =
         b"the server dribbles this line back\nand this one\nx\nlast of the dribbled lines\n";
-    let hint = "one read() returns what has arrived so far, maybe 1 byte: read the echo with Rio::readlineb until the whole line is back";
+    let hint = "one read() returns what has arrived so far, maybe 1 byte: read the echo through a Rio (readnb for exactly the bytes sent, or readlineb until the newline) until the whole line is back";
     echo_session(
         ctx,
         V4,

@@ -221,6 +221,40 @@ pub(super) fn server_line_longer_than_buffer(ctx: &mut Ctx) -> CheckResult {
     Ok(())
 }
 
+/// What `echoclient` does with a long line: it sends the line in pieces of
+/// RIO_BUFSIZE bytes and waits for each piece's echo before sending the
+/// next. A server that waits for more than RIO_BUFSIZE bytes (or for the
+/// newline) before echoing deadlocks with it.
+pub(super) fn server_echoes_8k_pieces_of_a_long_line(ctx: &mut Ctx) -> CheckResult {
+    let mut server = EchoServer::start(ctx)?;
+    let mut c = server.connect(ctx, V4)?;
+    for i in 0..3u8 {
+        let piece = vec![b'a' + i; 8192];
+        ctx.step(format!(
+            "send piece {} of a long line: 8192 bytes b\"{}{}...\", no newline yet",
+            i + 1,
+            (b'a' + i) as char,
+            (b'a' + i) as char
+        ));
+        peers::send_quiet(&mut c, &piece)?;
+        peers::expect_echo(
+            ctx,
+            &mut c,
+            &piece,
+            "read the piece's echo before sending more",
+        )
+        .map_err(|f| {
+            f.note(
+                "echoclient sends a long line in pieces of RIO_BUFSIZE (8192) bytes and waits \
+                     for each echo: readlineb into a buffer of RIO_BUFSIZE bytes returns a full \
+                     buffer without waiting for the newline; a bigger buffer waits for ever",
+            )
+        })?;
+    }
+    peers::send(ctx, &mut c, b"!\n")?;
+    peers::expect_echo(ctx, &mut c, b"!\n", "read the end of the line")
+}
+
 pub(super) fn server_1mib_line(ctx: &mut Ctx) -> CheckResult {
     let mut server = EchoServer::start(ctx)?;
     let mut c = server.connect(ctx, V4)?;
