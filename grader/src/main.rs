@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run -p grader                       # all labs
 //! cargo run -p grader -- --lab 3            # one lab
+//! cargo run -p grader -- --check readn_        # checks whose name contains `readn_`
 //! cargo run -p grader -- --gradescope results.json
 //! ```
 //! With `GITHUB_STEP_SUMMARY` set (in GitHub Actions), a markdown table is
@@ -21,10 +22,12 @@ use grader::check::Check;
 use grader::runner::{self, Outcome, Verdict};
 use grader::{bins, harness, labs, report};
 
-const USAGE: &str = "usage: grader [--lab N] [--gradescope FILE] [--jobs N]";
+const USAGE: &str = "usage: grader [--lab N] [--check PATTERN]... [--gradescope FILE] [--jobs N]";
 
 struct Options {
     lab: Option<u8>,
+    /// Run only checks whose id contains one of these.
+    checks: Vec<String>,
     gradescope: Option<PathBuf>,
     jobs: usize,
 }
@@ -32,6 +35,7 @@ struct Options {
 fn parse_args() -> Result<Options, String> {
     let mut opts = Options {
         lab: None,
+        checks: Vec::new(),
         gradescope: None,
         jobs: thread::available_parallelism()
             .map_or(2, |n| n.get())
@@ -48,6 +52,7 @@ fn parse_args() -> Result<Options, String> {
                     _ => return Err(format!("--lab takes 1, 2, 3 or 4, not {v:?}")),
                 }
             }
+            "--check" => opts.checks.push(value("--check")?),
             "--gradescope" => opts.gradescope = Some(PathBuf::from(value("--gradescope")?)),
             "--jobs" => {
                 let v = value("--jobs")?;
@@ -81,7 +86,14 @@ fn main() -> ExitCode {
     let selected: Vec<Check> = checks
         .into_iter()
         .filter(|c| opts.lab.is_none_or(|l| c.step.lab == l))
+        .filter(|c| {
+            opts.checks.is_empty() || opts.checks.iter().any(|p| c.id().contains(p.as_str()))
+        })
         .collect();
+    if selected.is_empty() {
+        eprintln!("grader: no check matches those options\n{USAGE}");
+        return ExitCode::from(2);
+    }
     let started = Instant::now();
     let foreign = bins::foreign_binaries();
     let skip = harness::skip_reason(&foreign);

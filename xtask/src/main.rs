@@ -5,6 +5,7 @@
 //! ```text
 //! cargo xtask starter DIR      write the student repository to DIR
 //! cargo xtask gradescope DIR   the same, plus Gradescope's setup.sh and run_autograder
+//! cargo xtask variants [NAME…]  broken variants of the reference: each must fail its checks
 //! ```
 //!
 //! The student repository is this workspace with every marked solution
@@ -17,6 +18,7 @@
 mod leaks;
 mod markers;
 mod tree;
+mod variants;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -27,7 +29,8 @@ use grader::steps::ALL;
 
 const USAGE: &str = "\
 usage: cargo xtask starter DIR      write the student repository to DIR (new or empty)
-       cargo xtask gradescope DIR   the same, with Gradescope's setup.sh and run_autograder at its root";
+       cargo xtask gradescope DIR   the same, with Gradescope's setup.sh and run_autograder at its root
+       cargo xtask variants [NAME]  grade the broken variants of xtask/variants.toml: each must fail its checks";
 
 /// The Gradescope scripts, copied to the root of the autograder zip.
 const GRADESCOPE: &[&str] = &["setup.sh", "run_autograder"];
@@ -37,6 +40,10 @@ fn main() -> ExitCode {
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["starter", dir] => starter(&workspace_root(), Path::new(dir)).map(|_| ()),
         ["gradescope", dir] => gradescope(&workspace_root(), Path::new(dir)),
+        ["variants", ref names @ ..] => {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            variants::run(&workspace_root(), &names)
+        }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             Ok(())

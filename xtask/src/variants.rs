@@ -1,0 +1,327 @@
+//! `cargo xtask variants`: proves that the grader catches classic bugs and
+//! survives code that hangs.
+//!
+//! `xtask/variants.toml` lists broken variants of the reference: a file, a
+//! function whose marked solution region is replaced, the new body, and the
+//! checks that must fail. For each one, in a copy of the workspace (with a
+//! target directory of its own, so the reference's binaries are never run
+//! by mistake), we put the body in, run `cargo run -p grader -- --check …`
+//! on exactly those checks, and read the report: every named check must be
+//! `✗`, and with `timed_out = true` it must say `TIMED OUT`, i.e. the runner
+//! killed it at its deadline and the run still finished.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::markers::{BEGIN, END};
+use crate::tree;
+
+/// One broken variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// Short name, used to pick variants on the command line.
+    pub name: String,
+    /// The bug, in words.
+    pub bug: String,
+    /// The file, relative to the workspace root.
+    pub file: String,
+    /// The function whose marked region is replaced.
+    pub function: String,
+    /// The replacement body.
+    pub body: String,
+    /// Check ids (`lab1_rio::readn_every_split`) that must fail.
+    pub fails: Vec<String>,
+    /// Must those checks fail by timing out?
+    pub timed_out: bool,
+}
+
+/// Reads the variant list.
+pub fn load(text: &str) -> Result<Vec<Variant>, String> {
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("variants.toml: {e}"))?;
+    let tables = doc
+        .get("variant")
+        .and_then(|v| v.as_array_of_tables())
+        .ok_or("variants.toml: no [[variant]] tables")?;
+    tables
+        .iter()
+        .map(|t| {
+            let name = string(t, "name", "?")?;
+            let text = |key: &str| string(t, key, &name);
+            let fails = t
+                .get("fails")
+                .and_then(|v| v.as_array())
+                .ok_or(format!("variant {name}: `fails` must be a list"))?
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or(format!("variant {name}: `fails` must list strings"))?;
+            if fails.is_empty() {
+                return Err(format!("variant {name}: `fails` names no check"));
+            }
+            Ok(Variant {
+                bug: text("bug")?,
+                file: text("file")?,
+                function: text("function")?,
+                body: text("body")?,
+                fails,
+                timed_out: t
+                    .get("timed_out")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false),
+                name,
+            })
+        })
+        .collect()
+}
+
+fn string(t: &toml_edit::Table, key: &str, name: &str) -> Result<String, String> {
+    t.get(key)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or(format!("variant {name}: `{key}` must be a string"))
+}
+
+/// `src` with the marked region inside `fn function` replaced by `body`,
+/// re-indented to the region's `BEGIN` line.
+pub fn apply(src: &str, function: &str, body: &str) -> Result<String, String> {
+    let lines: Vec<&str> = src.lines().collect();
+    let is_fn = |l: &str| {
+        let t = l.trim_start();
+        let t = t.strip_prefix("pub ").unwrap_or(t);
+        t.strip_prefix("fn ")
+            .and_then(|rest| rest.strip_prefix(function))
+            .is_some_and(|rest| rest.starts_with('(') || rest.starts_with('<'))
+    };
+    let start = lines
+        .iter()
+        .position(|l| is_fn(l))
+        .ok_or(format!("no `fn {function}`"))?;
+    let begin = (start..lines.len())
+        .find(|&i| lines[i].trim_start().starts_with(BEGIN))
+        .ok_or(format!("no solution region in `fn {function}`"))?;
+    let end = (begin..lines.len())
+        .find(|&i| lines[i].trim_start().starts_with(END))
+        .ok_or(format!("the region of `fn {function}` has no end"))?;
+    let indent = &lines[begin][..lines[begin].len() - lines[begin].trim_start().len()];
+    let mut out: Vec<String> = lines[..begin].iter().map(|l| l.to_string()).collect();
+    out.extend(dedent(body).lines().map(|l| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!("{indent}{l}")
+        }
+    }));
+    out.extend(lines[end + 1..].iter().map(|l| l.to_string()));
+    Ok(out.join("\n") + "\n")
+}
+
+/// `body` without its common leading white space and outer blank lines.
+fn dedent(body: &str) -> String {
+    let body = body.trim_matches('\n');
+    let cut = body
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    body.lines()
+        .map(|l| l.get(cut..).unwrap_or("").trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What the grader said about each named check.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// `✗` in the report, timed out or not.
+    Failed { timed_out: bool },
+    /// `✓` in the report: the bug was not caught.
+    Passed,
+    /// Not in the report at all.
+    Missing,
+}
+
+/// Reads the grader's output for check `id` (`lab1_rio::readn_every_split`).
+pub fn seen(output: &str, id: &str) -> Seen {
+    let name = id.rsplit("::").next().unwrap_or(id);
+    let mark = output.lines().find_map(|l| {
+        let mut words = l.split_whitespace();
+        let mark = words.next()?;
+        (words.next() == Some(name) && (mark == "✓" || mark == "✗")).then_some(mark)
+    });
+    match mark {
+        Some("✗") => Seen::Failed {
+            timed_out: output.contains(&format!("{id} TIMED OUT")),
+        },
+        Some(_) => Seen::Passed,
+        None => Seen::Missing,
+    }
+}
+
+/// Runs the variants named in `only` (all when empty). Prints one line per
+/// variant; fails if any bug went uncaught.
+pub fn run(root: &Path, only: &[String]) -> Result<(), String> {
+    let all = load(&tree::read(&root.join("xtask/variants.toml"))?)?;
+    let chosen: Vec<&Variant> = all
+        .iter()
+        .filter(|v| only.is_empty() || only.contains(&v.name))
+        .collect();
+    if chosen.is_empty() {
+        return Err(format!("no variant named {}", only.join(", ")));
+    }
+    let base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("variants");
+    let copy = base.join("workspace");
+    lay_out_copy(root, &copy)?;
+
+    let mut uncaught = Vec::new();
+    for v in chosen {
+        let original = tree::read(&root.join(&v.file))?;
+        let broken = apply(&original, &v.function, &v.body)
+            .map_err(|e| format!("variant {}: {}: {e}", v.name, v.file))?;
+        tree::write(&copy.join(&v.file), &broken)?;
+        let started = Instant::now();
+        let output = grade(&copy, &base.join("target"), &v.fails);
+        tree::write(&copy.join(&v.file), &original)?;
+        let output = output.map_err(|e| format!("variant {}: {e}", v.name))?;
+        let secs = started.elapsed().as_secs_f32();
+
+        let mut problems = Vec::new();
+        for id in &v.fails {
+            match seen(&output, id) {
+                Seen::Failed { timed_out } if timed_out || !v.timed_out => {}
+                Seen::Failed { .. } => problems.push(format!("{id} failed, but did not time out")),
+                Seen::Passed => problems.push(format!("{id} passed")),
+                Seen::Missing => problems.push(format!("{id} is not in the report")),
+            }
+        }
+        let how = if v.timed_out { "timed out" } else { "failed" };
+        if problems.is_empty() {
+            println!(
+                "✓ {:<38} {how}: {} ({secs:.1} s)",
+                v.name,
+                v.fails.join(", ")
+            );
+        } else {
+            println!("✗ {:<38} {} ({secs:.1} s)", v.name, problems.join("; "));
+            println!("  the grader's output:\n{}", indent(&output));
+            uncaught.push(v.name.clone());
+        }
+    }
+    if uncaught.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "bugs the grader did not catch: {}",
+            uncaught.join(", ")
+        ))
+    }
+}
+
+/// A fresh copy of the lab crates and the grader, with a workspace manifest
+/// that names only them. Its `target` is kept between runs.
+fn lay_out_copy(root: &Path, copy: &Path) -> Result<(), String> {
+    for dir in ["crates", "grader"] {
+        let _ = std::fs::remove_dir_all(copy.join(dir));
+        tree::copy(root, copy, dir)?;
+    }
+    tree::copy(root, copy, "Cargo.lock")?;
+    let manifest = tree::workspace_manifest(&tree::read(&root.join("Cargo.toml"))?, |p| {
+        copy.join(p).exists()
+    })?;
+    tree::write(&copy.join("Cargo.toml"), &manifest)
+}
+
+/// `cargo run -p grader -- --check ID …` in `dir`; its stdout and stderr.
+fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<String, String> {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_TERM_COLOR", "never")
+        .args(["run", "-q", "-p", "grader", "--"]);
+    for id in checks {
+        cmd.args(["--check", id]);
+    }
+    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Exit 1 is "not full marks", which is what we want; anything else
+    // (2: bad options, 101: the build failed) is a broken variant.
+    match out.status.code() {
+        Some(0 | 1) => Ok(text),
+        _ => Err(format!("the grader did not run:\n{}", indent(&text))),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = "\
+/// Doc.
+pub fn readn<R: Read>(r: &mut R) -> usize {
+    // BEGIN SOLUTION: lab 1 step 1 (readn)
+    good()
+    // END SOLUTION
+}
+
+fn other() {
+    // BEGIN SOLUTION: lab 1 step 2 (writen)
+    keep()
+    // END SOLUTION
+}
+";
+
+    #[test]
+    fn replaces_the_region_of_the_named_function() {
+        let out = apply(SRC, "readn", "\n    let _ = r;\n    loop {}\n").unwrap();
+        assert!(
+            out.contains("-> usize {\n    let _ = r;\n    loop {}\n}\n"),
+            "{out}"
+        );
+        assert!(!out.contains("good()"));
+        assert!(out.contains("keep()"), "other regions stay");
+    }
+
+    #[test]
+    fn unknown_function_is_an_error() {
+        assert!(apply(SRC, "read", "x").is_err());
+        assert!(apply(SRC, "nothing", "x").is_err());
+    }
+
+    #[test]
+    fn reads_the_report() {
+        let out = "lab1_rio::readn_eof TIMED OUT\n\nlab1_rio\n  ✗ readn_eof   0/2\n  ✓ readn_every_split  2/2\n";
+        assert_eq!(
+            seen(out, "lab1_rio::readn_eof"),
+            Seen::Failed { timed_out: true }
+        );
+        assert_eq!(seen(out, "lab1_rio::readn_every_split"), Seen::Passed);
+        assert_eq!(seen(out, "lab1_rio::nothing"), Seen::Missing);
+    }
+
+    #[test]
+    fn the_catalogue_parses_and_every_body_applies() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let text = tree::read(&root.join("xtask/variants.toml")).unwrap();
+        let variants = load(&text).unwrap();
+        assert!(variants.len() >= 10);
+        for v in variants {
+            let src = tree::read(&root.join(&v.file)).unwrap();
+            apply(&src, &v.function, &v.body).unwrap_or_else(|e| panic!("{}: {e}", v.name));
+        }
+    }
+}
