@@ -223,7 +223,9 @@ impl Proc {
     /// One line on the child's state, for failure messages: running or its
     /// exit, and the tail of its stderr.
     pub fn describe(&mut self) -> String {
-        let state = match self.status.or_else(|| self.child.try_wait().ok().flatten()) {
+        // An exit not yet seen is taken now, with the rest of its output:
+        // a child that just panicked must not look silent.
+        let state = match self.wait_exit(Duration::ZERO) {
             Some(s) => format!("{} exited ({})", self.name, describe_status(s)),
             None => format!("{} still running", self.name),
         };
