@@ -46,7 +46,56 @@ pub struct Check {
     pub run: fn(&mut Ctx) -> CheckResult,
 }
 
+/// Deadline of an in-process check: reached only when the code under test hangs.
+pub const LIBRARY_DEADLINE: Duration = Duration::from_secs(10);
+/// Deadline of a process check: its own waits (10 s each) run out first and
+/// say what they awaited; this is the backstop.
+pub const PROCESS_DEADLINE: Duration = Duration::from_secs(30);
+
 impl Check {
+    /// An in-process check of the lab crates, with [`LIBRARY_DEADLINE`].
+    pub const fn library(
+        name: &'static str,
+        step: Step,
+        points: u32,
+        about: &'static str,
+        run: fn(&mut Ctx) -> CheckResult,
+    ) -> Check {
+        Check {
+            name,
+            step,
+            points,
+            deadline: LIBRARY_DEADLINE,
+            kind: Kind::Library,
+            about,
+            run,
+        }
+    }
+
+    /// A check of a built binary, with [`PROCESS_DEADLINE`].
+    pub const fn process(
+        name: &'static str,
+        step: Step,
+        points: u32,
+        about: &'static str,
+        run: fn(&mut Ctx) -> CheckResult,
+    ) -> Check {
+        Check {
+            name,
+            step,
+            points,
+            deadline: PROCESS_DEADLINE,
+            kind: Kind::Process,
+            about,
+            run,
+        }
+    }
+
+    /// The same check with another hard deadline.
+    pub const fn with_deadline(self, deadline: Duration) -> Check {
+        Check { deadline, ..self }
+    }
+
     /// `lab1_rio::readn_every_split`: the name `cargo test` and the report use.
     pub fn id(&self) -> String {
         format!("{}::{}", lab_slug(self.step.lab), self.name)

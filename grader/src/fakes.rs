@@ -25,7 +25,6 @@ use std::fs::File;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd as _;
-use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -565,15 +564,7 @@ impl Terminal {
         let cannot = |e: &dyn fmt::Display| {
             Failure::new(format!("{name} to start on a terminal"), e.to_string())
         };
-        // SAFETY: prctl is async-signal-safe; the closure touches no shared state.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        crate::process::die_with_parent(&mut cmd);
         let me = std::process::id();
         let process = match PtyProcess::new(cmd) {
             Ok(p) => p,

@@ -288,22 +288,13 @@ impl StreamingClient {
     /// bytes.
     pub fn spawn(conn: TcpStream, chunk: Vec<u8>, total: usize) -> io::Result<StreamingClient> {
         use std::os::fd::OwnedFd;
-        use std::os::unix::process::CommandExt as _;
         use std::process::Stdio;
 
         let mut cmd = Command::new("cat");
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::from(OwnedFd::from(conn)))
             .stderr(Stdio::null());
-        // SAFETY: prctl is async-signal-safe; the closure touches no shared state.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        crate::process::die_with_parent(&mut cmd);
         let mut child = cmd.spawn()?;
         // Closes our copy of the socket: the child holds the only one now.
         drop(cmd);

@@ -40,15 +40,7 @@ impl Proc {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // SAFETY: prctl is async-signal-safe; the closure touches no shared state.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        die_with_parent(&mut cmd);
         let mut child = cmd.spawn()?;
         let stdin = child.stdin.take();
         let (tx, lines) = mpsc::channel();
@@ -257,6 +249,22 @@ impl Drop for Proc {
         if self.status.is_none() {
             self.kill();
         }
+    }
+}
+
+/// Asks the kernel to SIGKILL the child started by `cmd` when the thread
+/// that starts it ends (`PR_SET_PDEATHSIG`): a check killed at its
+/// deadline takes its children with it. Start the child from the check's
+/// own thread.
+pub fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: prctl is async-signal-safe; the closure touches no shared state.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 

@@ -38,9 +38,8 @@
 //! of steps 1 to 5; `tcp` the dribbling peer of the socket checks.
 
 use std::io::{self, Read, Write};
-use std::time::Duration;
 
-use crate::check::{Check, Kind};
+use crate::check::Check;
 use crate::steps;
 
 mod buffer;
@@ -142,15 +141,7 @@ fn checks_for<I: Lab1>() -> Vec<Check> {
     // check with a 10 s deadline, which it reaches only when it hangs.
     macro_rules! checks {
         ($($name:ident: $step:expr, $points:literal, $about:literal;)*) => {
-            vec![$(Check {
-                name: stringify!($name),
-                step: $step,
-                points: $points,
-                deadline: Duration::from_secs(10),
-                kind: Kind::Library,
-                about: $about,
-                run: $name::<I>,
-            }),*]
+            vec![$(Check::library(stringify!($name), $step, $points, $about, $name::<I>)),*]
         };
     }
     checks! {

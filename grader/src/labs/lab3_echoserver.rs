@@ -24,10 +24,8 @@
 //! against broken variants and prove each one can fail. The process checks wait on events (a line, an echo, an exit) with
 //! deadlines, and say what the server was doing when a wait ran out.
 
-use std::time::Duration;
-
-use crate::check::{Check, CheckResult, Ctx, Kind};
-use crate::steps::{self, Step};
+use crate::check::Check;
+use crate::steps::{self};
 
 mod echo;
 mod server;
@@ -37,90 +35,47 @@ use echo::*;
 use server::*;
 use survive::*;
 
-/// Deadline of an in-process check: it fails only if `echo` hangs.
-const LIB_DEADLINE: Duration = Duration::from_secs(10);
-/// Deadline of a process check: one `PATIENCE` wait that runs out, plus room.
-const PROC_DEADLINE: Duration = Duration::from_secs(25);
-
-/// An in-process check of the `echo` function.
-fn lib(
-    name: &'static str,
-    step: Step,
-    points: u32,
-    about: &'static str,
-    run: fn(&mut Ctx) -> CheckResult,
-) -> Check {
-    Check {
-        name,
-        step,
-        points,
-        deadline: LIB_DEADLINE,
-        kind: Kind::Library,
-        about,
-        run,
-    }
-}
-
-/// A check of the `echoserver` binary.
-fn proc(
-    name: &'static str,
-    step: Step,
-    points: u32,
-    about: &'static str,
-    run: fn(&mut Ctx) -> CheckResult,
-) -> Check {
-    Check {
-        name,
-        step,
-        points,
-        deadline: PROC_DEADLINE,
-        kind: Kind::Process,
-        about,
-        run,
-    }
-}
-
 /// The checks of lab 3, in handout order.
 pub fn checks() -> Vec<Check> {
     use steps::{LAB3_ACCEPT as ACCEPT, LAB3_ECHO as ECHO, LAB3_SURVIVE as SURVIVE};
     vec![
         // Step 1: echo.
-        lib(
+        Check::library(
             "echo_every_split",
             ECHO,
             2,
             "echo writes back exactly what it read, however the reads are split, and returns the byte count",
             |c| echo_every_split(c, crate_echo),
         ),
-        lib(
+        Check::library(
             "echo_binary_bytes",
             ECHO,
             1,
             "echo is binary-safe: all 256 byte values, NUL, 0xFF and CRLF come back untouched",
             |c| echo_binary_bytes(c, crate_echo),
         ),
-        lib(
+        Check::library(
             "echo_long_lines",
             ECHO,
             1,
             "lines longer than RIO_BUFSIZE (8193 bytes, 100 KiB) are echoed whole, in pieces",
             |c| echo_long_lines(c, crate_echo),
         ),
-        lib(
+        Check::library(
             "echo_last_line_without_newline",
             ECHO,
             1,
             "a last line without newline is echoed at EOF; an empty stream echoes nothing and returns 0",
             |c| echo_last_line_without_newline(c, crate_echo),
         ),
-        lib(
+        Check::library(
             "echo_short_writes",
             ECHO,
             1,
             "echo writes every byte when the writer accepts only 1, 3, ... bytes per call",
             |c| echo_short_writes(c, crate_echo),
         ),
-        lib(
+        Check::library(
             "echo_interrupted",
             ECHO,
             1,
@@ -128,112 +83,112 @@ pub fn checks() -> Vec<Check> {
             |c| echo_interrupted(c, crate_echo),
         ),
         // Step 2: the accept loop.
-        proc(
+        Check::process(
             "server_echoes_v4",
             ACCEPT,
             1,
             "echoserver 0 says its real port and echoes a line to a client on 127.0.0.1",
             server_echoes_v4,
         ),
-        proc(
+        Check::process(
             "server_echoes_v6",
             ACCEPT,
             1,
             "the same server echoes a line to a client on ::1 (one dual-stack listener)",
             server_echoes_v6,
         ),
-        proc(
+        Check::process(
             "server_prints_connected_to",
             ACCEPT,
             1,
             "`Connected to (HOST, PORT)` appears on stdout for each client, as it is accepted",
             server_prints_connected_to,
         ),
-        proc(
+        Check::process(
             "server_many_lines",
             ACCEPT,
             1,
             "1000 lines sent in one write all come back, in order",
             server_many_lines,
         ),
-        proc(
+        Check::process(
             "server_binary_bytes",
             ACCEPT,
             1,
             "NUL, 0xFF, CRLF and all other byte values come back untouched over TCP",
             server_binary_bytes,
         ),
-        proc(
+        Check::process(
             "server_line_longer_than_buffer",
             ACCEPT,
             1,
             "lines of 8193 and 3 x 8192 + 1 bytes come back exactly",
             server_line_longer_than_buffer,
         ),
-        proc(
+        Check::process(
             "server_echoes_8k_pieces_of_a_long_line",
             ACCEPT,
             1,
             "a long line sent in 8192-byte pieces, each echoed before the next is sent (as echoclient does)",
             server_echoes_8k_pieces_of_a_long_line,
         ),
-        proc(
+        Check::process(
             "server_1mib_line",
             ACCEPT,
             1,
             "a 1 MiB line comes back exactly while it is still being sent",
             server_1mib_line,
         ),
-        proc(
+        Check::process(
             "server_dribble",
             ACCEPT,
             1,
             "lines sent one byte per segment (TCP_NODELAY) come back whole",
             server_dribble,
         ),
-        proc(
+        Check::process(
             "server_half_close_partial_line",
             ACCEPT,
             1,
             "after shutdown(Write) the last line without newline comes back, then EOF",
             server_half_close_partial_line,
         ),
-        proc(
+        Check::process(
             "server_serves_clients_in_sequence",
             ACCEPT,
             1,
             "one client after the other is served; a waiting client is served once the first closes",
             server_serves_clients_in_sequence,
         ),
-        proc(
+        Check::process(
             "server_keeps_running_without_stdin",
             ACCEPT,
             1,
             "closing the server's stdin does not stop it",
             server_keeps_running_without_stdin,
         ),
-        proc(
+        Check::process(
             "server_1000_clients_no_fd_leak",
             ACCEPT,
             2,
             "1000 sequential connect/echo/close are served and the server's fd count does not grow",
             server_1000_clients_no_fd_leak,
         ),
-        proc(
+        Check::process(
             "server_usage_wrong_arg_count",
             ACCEPT,
             1,
             "`echoserver` and `echoserver 1 2` print one usage line and exit 2",
             server_usage_wrong_arg_count,
         ),
-        proc(
+        Check::process(
             "server_usage_bad_port",
             ACCEPT,
             1,
             "`echoserver abc`, `99999`, `-1`, `65536` print one usage line and exit 2",
             server_usage_bad_port,
         ),
-        proc(
+        Check::process(
             "server_port_taken",
             ACCEPT,
             1,
@@ -241,56 +196,56 @@ pub fn checks() -> Vec<Check> {
             server_port_taken,
         ),
         // Step 3: surviving bad clients.
-        lib(
+        Check::library(
             "echo_write_error_returned",
             SURVIVE,
             1,
             "a write error (BrokenPipe, ConnectionReset, Ok(0)) ends echo with Err, no panic",
             |c| echo_write_error_returned(c, crate_echo),
         ),
-        lib(
+        Check::library(
             "echo_read_error_returned",
             SURVIVE,
             1,
             "a read error (ConnectionReset) ends echo with Err of that kind, after echoing what came before",
             |c| echo_read_error_returned(c, crate_echo),
         ),
-        proc(
+        Check::process(
             "server_survives_reset_after_line",
             SURVIVE,
             2,
             "a client that sends a line and resets (RST) is logged; the server serves the next one",
             server_survives_reset_after_line,
         ),
-        proc(
+        Check::process(
             "server_survives_reset_before_sending",
             SURVIVE,
             2,
             "a client that resets right after connecting is logged; the server serves the next one",
             server_survives_reset_before_sending,
         ),
-        proc(
+        Check::process(
             "server_survives_client_that_closes_early",
             SURVIVE,
             1,
             "a client that sends 16384 lines and closes after one byte of echo (FIN, then RST): the server lives on and serves the next",
             server_survives_client_that_closes_early,
         ),
-        proc(
+        Check::process(
             "server_survives_client_that_never_reads",
             SURVIVE,
             2,
             "a client that sends 4 MiB, never reads the echoes, then resets: logged, next client served",
             server_survives_client_that_never_reads,
         ),
-        proc(
+        Check::process(
             "server_survives_killed_client_process",
             SURVIVE,
             2,
             "a client process killed with SIGKILL mid-stream: logged, next client served",
             server_survives_killed_client_process,
         ),
-        proc(
+        Check::process(
             "server_survives_all_in_sequence",
             SURVIVE,
             1,

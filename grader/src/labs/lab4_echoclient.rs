@@ -29,12 +29,11 @@ use std::net::IpAddr;
 use std::process::{Command, ExitStatus};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
 
 use rexpect::process::WaitStatus;
 
 use crate::bins::Binary;
-use crate::check::{Check, CheckResult, Ctx, Failure, Kind, bytes_failure, show_bytes};
+use crate::check::{Check, CheckResult, Ctx, Failure, bytes_failure, show_bytes};
 use crate::fakes::{self, FakeServer, Script, Seen, Terminal};
 use crate::peers::{PATIENCE, V4, V6};
 use crate::process::{Proc, describe_status, text_tail};
@@ -42,108 +41,99 @@ use crate::steps;
 
 /// The checks of lab 4, in handout order.
 pub fn checks() -> Vec<Check> {
-    let process = |name, step, points, about, run| Check {
-        name,
-        step,
-        points,
-        deadline: Duration::from_secs(30),
-        kind: Kind::Process,
-        about,
-        run,
-    };
     vec![
-        process(
+        Check::process(
             "args_wrong_count",
             steps::LAB4_CONNECT,
             1,
             "0, 1 or 3 arguments: one usage line on stderr, exit 2, no panic",
             args_wrong_count,
         ),
-        process(
+        Check::process(
             "args_bad_port",
             steps::LAB4_CONNECT,
             1,
             "ports `abc`, `99999`, `-1`: one usage line on stderr, exit 2, no panic",
             args_bad_port,
         ),
-        process(
+        Check::process(
             "connect_refused",
             steps::LAB4_CONNECT,
             1,
             "nothing listening: one stderr line naming host and port, exit 1, no panic",
             connect_refused,
         ),
-        process(
+        Check::process(
             "connect_unknown_host",
             steps::LAB4_CONNECT,
             1,
             "host `no-such-host.invalid`: one stderr line naming host and port, exit 1, no panic",
             connect_unknown_host,
         ),
-        process(
+        Check::process(
             "connect_ipv6_and_localhost",
             steps::LAB4_CONNECT,
             1,
             "hosts `::1` and `localhost` connect and echo",
             connect_ipv6_and_localhost,
         ),
-        process(
+        Check::process(
             "echo_lines_exact",
             steps::LAB4_LOOP,
             2,
             "each stdin line goes to the server and its echo to stdout, byte for byte; EOF exits 0",
             echo_lines_exact,
         ),
-        process(
+        Check::process(
             "echo_empty_stdin",
             steps::LAB4_LOOP,
             1,
             "an empty stdin: connect, send nothing, print nothing, close, exit 0",
             echo_empty_stdin,
         ),
-        process(
+        Check::process(
             "echo_binary_bytes",
             steps::LAB4_LOOP,
             1,
             "NUL, 0xFF, \\r\\n and empty lines pass both ways untouched",
             echo_binary_bytes,
         ),
-        process(
+        Check::process(
             "echo_long_line_100k",
             steps::LAB4_LOOP,
             2,
             "a 100 KiB line is sent and its whole echo printed",
             echo_long_line_100k,
         ),
-        process(
+        Check::process(
             "echo_tiny_pieces",
             steps::LAB4_LOOP,
             2,
             "a server echoing in pieces of 1-3 bytes: the client reads until the whole line is back",
             echo_tiny_pieces,
         ),
-        process(
+        Check::process(
             "echo_interactive_pty",
             steps::LAB4_LOOP,
             2,
             "on a terminal, each echo shows before the next line is typed; Ctrl-D exits 0",
             echo_interactive_pty,
         ),
-        process(
+        Check::process(
             "halfclose_last_line_without_newline",
             steps::LAB4_HALFCLOSE,
             2,
             "a last line without newline: shutdown(Write), then its echo is printed, exit 0",
             halfclose_last_line_without_newline,
         ),
-        process(
+        Check::process(
             "server_closes_after_first_line",
             steps::LAB4_SERVERGONE,
             2,
             "the server closes after one line: exit non-zero with one stderr line, promptly, no panic",
             server_closes_after_first_line,
         ),
-        process(
+        Check::process(
             "server_resets",
             steps::LAB4_SERVERGONE,
             1,
