@@ -15,6 +15,7 @@
 //! proves that it builds without warnings, fails every check and passes
 //! again once the reference bodies are put back.
 
+mod grade;
 mod leaks;
 mod markers;
 mod tree;
@@ -43,6 +44,10 @@ fn main() -> ExitCode {
         ["variants", ref names @ ..] => {
             let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
             variants::run(&workspace_root(), &names)
+        }
+        ["grade", ref rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|a| a.to_string()).collect();
+            grade::main(&workspace_root(), &rest)
         }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
