@@ -40,6 +40,9 @@ pub struct Check {
     pub deadline: Duration,
     /// In-process library check or binary check.
     pub kind: Kind,
+    /// Needs IPv6 loopback (`::1`): on a host without it, the check is
+    /// skipped and counts in neither the score nor the maximum.
+    pub needs_ipv6: bool,
     /// One line saying what behaviour is checked.
     pub about: &'static str,
     /// The check itself.
@@ -67,6 +70,7 @@ impl Check {
             points,
             deadline: LIBRARY_DEADLINE,
             kind: Kind::Library,
+            needs_ipv6: false,
             about,
             run,
         }
@@ -86,6 +90,7 @@ impl Check {
             points,
             deadline: PROCESS_DEADLINE,
             kind: Kind::Process,
+            needs_ipv6: false,
             about,
             run,
         }
@@ -94,6 +99,14 @@ impl Check {
     /// The same check with another hard deadline.
     pub const fn with_deadline(self, deadline: Duration) -> Check {
         Check { deadline, ..self }
+    }
+
+    /// The same check, marked as one that cannot run without `::1`.
+    pub const fn needs_ipv6(self) -> Check {
+        Check {
+            needs_ipv6: true,
+            ..self
+        }
     }
 
     /// `lab1_rio::readn_every_split`: the name `cargo test` and the report use.
@@ -146,10 +159,6 @@ impl Failure {
     }
 }
 
-/// Prefix of the lines a check process prints to tell its runner what happens.
-pub(crate) const STEP_TAG: &str = "@@grader-step ";
-pub(crate) const FAIL_TAG: &str = "@@grader-fail ";
-
 /// The context a check runs in: its step log and its deadline.
 pub struct Ctx {
     started: Instant,
@@ -169,15 +178,16 @@ impl Ctx {
 
     /// Records the next step (an action or an expectation that held).
     ///
-    /// The step is printed at once, so a runner that must kill a hung check
-    /// can still show what it was doing.
+    /// The step is sent to the runner at once, so a runner that must kill a
+    /// hung check can still show what it was doing.
     pub fn step(&mut self, text: impl Display) {
         self.steps += 1;
         let text = text.to_string().replace('\n', " ");
-        // `println!` (not a raw stdout handle) so that unit tests running a
-        // check in-process capture these lines; stdout is line-buffered, so
-        // each step reaches the runner at once.
-        println!("{STEP_TAG}{text}");
+        if !crate::runner::send(&crate::runner::Frame::Step { text: text.clone() }) {
+            // Not a contained check (a unit test running it in-process):
+            // `println!`, which the test harness captures.
+            println!("step: {text}");
+        }
     }
 
     /// How many steps were recorded so far.

@@ -2,9 +2,11 @@
 //!
 //! Each test target is `fn main() { grader::harness::test_main(N) }`. The
 //! trials are the same [`Check`]s the score report runs; a trial runs its
-//! check in a process of its own ([`runner::run_isolated`]) and turns a
-//! failure into the full explanation, so `cargo test` prints exactly what
-//! the score report prints.
+//! check contained ([`Runner::run`]) and turns a failure into the full
+//! explanation, so `cargo test` prints exactly what the score report prints.
+//!
+//! [`runner_for`] is the set-up both share: build what the checks run,
+//! become the subreaper of last resort, and read official grading's uid.
 
 use std::sync::Arc;
 
@@ -13,7 +15,11 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use crate::bins::{self, Binary};
 use crate::check::{Check, Kind};
 use crate::labs;
-use crate::runner::{self, Verdict};
+use crate::runner::{self, Runner, Verdict};
+
+/// What a lab test target prints at the end when one of its checks failed:
+/// cargo runs the next target only if this one passed.
+pub const STOPS_HERE: &str = "note: cargo stops at the first test target that fails; run every lab with `cargo test -p grader --no-fail-fast`, or see the points with `cargo run -p grader`";
 
 /// Runs lab `lab`'s checks as a libtest-compatible test binary; never returns.
 pub fn test_main(lab: u8) -> ! {
@@ -31,20 +37,18 @@ pub fn test_main(lab: u8) -> ! {
         .filter(|c| !args.is_filtered_out(&Trial::test(c.name, || Ok(())).with_kind(c.step.title)))
         .filter(|c| c.kind == Kind::Process || skip_reason.is_none())
         .collect();
-    let needed: Vec<Binary> = if args.list {
-        Vec::new()
-    } else {
-        needed_binaries(&selected)
-    };
     if let Some(why) = &skip_reason {
         eprintln!("note: {why}");
     }
-    let env = Arc::new(bins::prepare(&needed, |msg| eprintln!("grader: {msg}")));
-    let exe = match std::env::current_exe() {
-        Ok(exe) => Arc::new(exe),
-        Err(e) => {
-            eprintln!("grader: cannot find its own executable: {e}");
-            std::process::exit(2);
+    let runner = if args.list || selected.is_empty() {
+        None
+    } else {
+        match runner_for(&selected, |msg| eprintln!("grader: {msg}")) {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => {
+                eprintln!("grader: {e}");
+                std::process::exit(2);
+            }
         }
     };
 
@@ -54,12 +58,15 @@ pub fn test_main(lab: u8) -> ! {
             let skip = (check.kind == Kind::Library)
                 .then(|| skip_reason.clone())
                 .flatten();
-            let (exe, env) = (Arc::clone(&exe), Arc::clone(&env));
+            let runner = runner.clone();
             Trial::ignorable_test(check.name, move || {
                 if let Some(why) = skip {
                     return Ok(Completion::ignored_with(why));
                 }
-                let outcome = runner::run_isolated(&exe, &check, &env);
+                let Some(runner) = runner else {
+                    return Ok(Completion::ignored_with("not selected"));
+                };
+                let outcome = runner.run(&check);
                 match outcome.verdict {
                     Verdict::Passed => Ok(Completion::Completed),
                     Verdict::Skipped(why) => Ok(Completion::ignored_with(why)),
@@ -69,7 +76,62 @@ pub fn test_main(lab: u8) -> ! {
             .with_kind(check.step.title)
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit()
+    let conclusion = libtest_mimic::run(&args, trials);
+    runner::sweep_orphans();
+    if conclusion.has_failed() {
+        eprintln!("\n{STOPS_HERE}");
+    }
+    conclusion.exit()
+}
+
+/// Builds what `checks` run and returns the runner for them. Also makes
+/// this process the subreaper of last resort, and takes official grading's
+/// uid from [`runner::UID_ENV`] when this process is root (with a note
+/// when it is not).
+pub fn runner_for(checks: &[&Check], mut progress: impl FnMut(&str)) -> Result<Runner, String> {
+    runner::become_subreaper();
+    let prepared = bins::prepare(&needed_binaries(checks), &mut progress)?;
+    let uid_base = match official_uid()? {
+        Some(base) if is_root() => {
+            progress(&format!(
+                "the code under test runs as uid {base} and up (unprivileged), one uid per check"
+            ));
+            Some(base)
+        }
+        Some(_) => {
+            progress(&format!(
+                "{} is set, but the grader is not root: it cannot drop privileges, so the code \
+                 under test runs as you (a run on your own machine is feedback, not the official mark)",
+                runner::UID_ENV
+            ));
+            None
+        }
+        None => None,
+    };
+    let runner = Runner::new(prepared.check_exe, prepared.sandbox, prepared.env, uid_base);
+    if !runner.ipv6 && checks.iter().any(|c| c.needs_ipv6) {
+        progress("this host has no IPv6 loopback (::1): the checks that need it are skipped");
+    }
+    Ok(runner)
+}
+
+/// The first unprivileged uid official grading asked for, if any.
+fn official_uid() -> Result<Option<u32>, String> {
+    let Ok(v) = std::env::var(runner::UID_ENV) else {
+        return Ok(None);
+    };
+    match v.parse::<u32>() {
+        Ok(base) if base > 0 && base.checked_add(runner::UID_SLOTS).is_some() => Ok(Some(base)),
+        _ => Err(format!(
+            "{}={v:?}: want a uid from 1 up (one per check running at once, from it on)",
+            runner::UID_ENV
+        )),
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
 }
 
 /// The binaries that `checks` run.

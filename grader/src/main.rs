@@ -6,6 +6,8 @@
 //! cargo run -p grader -- --lab 3            # one lab
 //! cargo run -p grader -- --check readn_        # checks whose name contains `readn_`
 //! cargo run -p grader -- --gradescope results.json
+//! cargo run -p grader -- --markdown feedback.md   # the job summary's text, to a file
+//! cargo run -p grader -- --list-json              # the checks, their points, and which this host skips
 //! ```
 //! With `GITHUB_STEP_SUMMARY` set (in GitHub Actions), a markdown table is
 //! appended to it. Exits 0 only at full marks.
@@ -19,24 +21,28 @@ use std::thread;
 use std::time::Instant;
 
 use grader::check::Check;
-use grader::runner::{self, Outcome, Verdict};
+use grader::runner::{self, Outcome, Runner, Verdict};
 use grader::{bins, harness, labs, report};
 
-const USAGE: &str = "usage: grader [--lab N] [--check PATTERN]... [--gradescope FILE] [--jobs N]";
+const USAGE: &str = "usage: grader [--lab N] [--check PATTERN]... [--gradescope FILE] [--markdown FILE] [--jobs N] [--list-json]";
 
 struct Options {
     lab: Option<u8>,
     /// Run only checks whose id contains one of these.
     checks: Vec<String>,
     gradescope: Option<PathBuf>,
+    markdown: Option<PathBuf>,
+    list_json: bool,
     jobs: usize,
 }
 
-fn parse_args() -> Result<Options, String> {
+fn parse_args(labs: &[u8]) -> Result<Options, String> {
     let mut opts = Options {
         lab: None,
         checks: Vec::new(),
         gradescope: None,
+        markdown: None,
+        list_json: false,
         jobs: thread::available_parallelism()
             .map_or(2, |n| n.get())
             .max(2),
@@ -48,12 +54,17 @@ fn parse_args() -> Result<Options, String> {
             "--lab" => {
                 let v = value("--lab")?;
                 match v.parse::<u8>() {
-                    Ok(n @ 1..=4) => opts.lab = Some(n),
-                    _ => return Err(format!("--lab takes 1, 2, 3 or 4, not {v:?}")),
+                    Ok(n) if labs.contains(&n) => opts.lab = Some(n),
+                    _ => {
+                        let names: Vec<String> = labs.iter().map(u8::to_string).collect();
+                        return Err(format!("--lab takes one of {}, not {v:?}", names.join(", ")));
+                    }
                 }
             }
             "--check" => opts.checks.push(value("--check")?),
             "--gradescope" => opts.gradescope = Some(PathBuf::from(value("--gradescope")?)),
+            "--markdown" => opts.markdown = Some(PathBuf::from(value("--markdown")?)),
+            "--list-json" => opts.list_json = true,
             "--jobs" => {
                 let v = value("--jobs")?;
                 opts.jobs = v
@@ -76,7 +87,9 @@ fn main() -> ExitCode {
     let checks = labs::all();
     runner::run_check_if_asked(&checks);
 
-    let opts = match parse_args() {
+    let mut lab_numbers: Vec<u8> = checks.iter().map(|c| c.step.lab).collect();
+    lab_numbers.dedup();
+    let opts = match parse_args(&lab_numbers) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("grader: {e}\n{USAGE}");
@@ -94,20 +107,21 @@ fn main() -> ExitCode {
         eprintln!("grader: no check matches those options\n{USAGE}");
         return ExitCode::from(2);
     }
-    let started = Instant::now();
     let foreign = bins::foreign_binaries();
     let skip = harness::skip_reason(&foreign);
+    if opts.list_json {
+        println!("{}", report::list_json(&selected, skip.as_deref()));
+        return ExitCode::SUCCESS;
+    }
+    let started = Instant::now();
     if let Some(why) = &skip {
         eprintln!("note: {why}");
     }
     let refs: Vec<&Check> = selected.iter().collect();
-    let env = bins::prepare(&harness::needed_binaries(&refs), |m| {
-        eprintln!("grader: {m}")
-    });
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
+    let runner = match harness::runner_for(&refs, |m| eprintln!("grader: {m}")) {
+        Ok(r) => r,
         Err(e) => {
-            eprintln!("grader: cannot find its own executable: {e}");
+            eprintln!("grader: {e}");
             return ExitCode::from(2);
         }
     };
@@ -117,18 +131,25 @@ fn main() -> ExitCode {
         selected.len(),
         opts.jobs
     );
-    let outcomes = run_all(&selected, &exe, &env, skip.as_deref(), opts.jobs);
+    let outcomes = run_all(&selected, &runner, skip.as_deref(), opts.jobs);
+    runner::sweep_orphans();
 
-    for o in outcomes.iter().filter(|o| !o.passed() && !o.skipped()) {
+    for o in outcomes.iter().filter(|o| !o.passed() && !o.is_skipped()) {
         println!("\n{}", o.explain());
     }
     print!("{}", report::text(&outcomes));
     println!("({:.1} s)", started.elapsed().as_secs_f32());
 
-    if let Some(path) = &opts.gradescope {
-        if let Err(e) = std::fs::write(path, report::gradescope_json(&outcomes)) {
-            eprintln!("grader: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
+    let files = [
+        (&opts.gradescope, report::gradescope_json(&outcomes)),
+        (&opts.markdown, report::markdown(&outcomes)),
+    ];
+    for (path, text) in files {
+        if let Some(path) = path {
+            if let Err(e) = write_whole(path, &text) {
+                eprintln!("grader: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
         }
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
@@ -149,15 +170,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes `text` to `path` whole or not at all: to a temporary file beside
+/// it, then renamed over it.
+fn write_whole(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// Runs the checks on `jobs` worker threads, printing a progress line as
 /// each finishes; returns the outcomes in registry order.
-fn run_all(
-    checks: &[Check],
-    exe: &std::path::Path,
-    env: &[(String, String)],
-    skip: Option<&str>,
-    jobs: usize,
-) -> Vec<Outcome> {
+fn run_all(checks: &[Check], runner: &Runner, skip: Option<&str>, jobs: usize) -> Vec<Outcome> {
     let queue = Arc::new(Mutex::new(
         checks
             .iter()
@@ -175,14 +203,8 @@ fn run_all(
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
                     let Some((i, check)) = next else { break };
                     let outcome = match (check.kind, skip) {
-                        (grader::Kind::Library, Some(why)) => Outcome {
-                            check,
-                            verdict: Verdict::Skipped(why.to_string()),
-                            steps: Vec::new(),
-                            stray_output: String::new(),
-                            elapsed: Default::default(),
-                        },
-                        _ => runner::run_isolated(exe, &check, env),
+                        (grader::Kind::Library, Some(why)) => Outcome::skipped(check, why),
+                        _ => runner.run(&check),
                     };
                     let _ = tx.send((i, outcome));
                 }

@@ -39,7 +39,8 @@ impl Proc {
     pub fn spawn(name: &str, mut cmd: Command) -> io::Result<Proc> {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            .process_group(0);
         die_with_parent(&mut cmd);
         let mut child = cmd.spawn()?;
         let stdin = child.stdin.take();
@@ -199,8 +200,15 @@ impl Proc {
         lock(&self.stderr).clone()
     }
 
-    /// Sends `SIGKILL` to the child.
+    /// Sends `SIGKILL` to the child and its process group.
     pub fn kill(&mut self) {
+        if self.status.is_none() {
+            // SAFETY: kill(2) touches no memory; the child is not reaped yet,
+            // so its pid (and group id) cannot have been reused.
+            unsafe {
+                libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL);
+            }
+        }
         let _ = self.child.kill();
         if let Ok(status) = self.child.wait() {
             self.status = Some(status);

@@ -14,7 +14,7 @@ use crate::runner::{Outcome, Verdict};
 pub fn totals<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> (u32, u32) {
     outcomes
         .into_iter()
-        .filter(|o| !o.skipped())
+        .filter(|o| !o.is_skipped())
         .fold((0, 0), |(got, max), o| {
             (got + o.score(), max + o.check.points)
         })
@@ -41,6 +41,7 @@ fn word(v: &Verdict) -> &'static str {
         Verdict::Passed => "passed",
         Verdict::Failed(_) => "failed",
         Verdict::Panicked(_) => "panicked",
+        Verdict::Aborted(_) => "ended early",
         Verdict::TimedOut(_) => "timed out",
         Verdict::Skipped(_) => "skipped",
     }
@@ -57,12 +58,12 @@ pub fn text(outcomes: &[Outcome]) -> String {
             .collect();
         let _ = writeln!(s, "\n{}", lab_slug(lab));
         for o in &of_lab {
-            let pts = if o.skipped() {
+            let pts = if o.is_skipped() {
                 "skipped".to_string()
             } else {
                 format!("{}/{}", o.score(), o.check.points)
             };
-            let why = if o.passed() || o.skipped() {
+            let why = if o.passed() || o.is_skipped() {
                 String::new()
             } else {
                 format!("  ({})", word(&o.verdict))
@@ -80,9 +81,37 @@ pub fn text(outcomes: &[Outcome]) -> String {
         let (got, max) = totals(of_lab.iter().copied());
         let _ = writeln!(s, "  {:<46} {:>7}", "subtotal", format!("{got}/{max}"));
     }
+    s.push_str(&skipped_text(outcomes));
     let (got, max) = totals(outcomes);
     let _ = writeln!(s, "\nScore: {got}/{max}");
     s
+}
+
+/// The skipped checks grouped by reason: `\nSkipped (in neither score nor
+/// maximum):\n  reason:\n    id …`; empty when none was skipped.
+fn skipped_text(outcomes: &[Outcome]) -> String {
+    let mut s = String::new();
+    for (why, ids) in skipped(outcomes) {
+        if s.is_empty() {
+            s.push_str("\nSkipped (counted in neither the score nor the maximum):\n");
+        }
+        let _ = writeln!(s, "  {}: {why}", ids.join(", "));
+    }
+    s
+}
+
+/// `(reason, check ids)` for every reason a check was skipped, in order.
+pub fn skipped(outcomes: &[Outcome]) -> Vec<(String, Vec<String>)> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for o in outcomes {
+        if let Verdict::Skipped(why) = &o.verdict {
+            match groups.iter_mut().find(|(w, _)| w == why) {
+                Some((_, ids)) => ids.push(o.check.id()),
+                None => groups.push((why.clone(), vec![o.check.id()])),
+            }
+        }
+    }
+    groups
 }
 
 /// Gradescope's results format.
@@ -91,6 +120,22 @@ struct Results {
     score: u32,
     output: String,
     tests: Vec<TestResult>,
+    /// Ours, for tools that read the file (Gradescope keeps it, unshown).
+    extra_data: ResultsExtra,
+}
+
+#[derive(Serialize)]
+struct ResultsExtra {
+    max_score: u32,
+    skipped: Vec<Skipped>,
+}
+
+#[derive(Serialize)]
+struct Skipped {
+    id: String,
+    lab: u8,
+    points: u32,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -101,6 +146,13 @@ struct TestResult {
     status: &'static str,
     output: String,
     visibility: &'static str,
+    extra_data: TestExtra,
+}
+
+#[derive(Serialize)]
+struct TestExtra {
+    id: String,
+    lab: u8,
 }
 
 /// Gradescope's `results.json`: top-level `score`, and per check `name`,
@@ -110,11 +162,14 @@ pub fn gradescope_json(outcomes: &[Outcome]) -> String {
     let results = Results {
         score: got,
         output: format!(
-            "Score: {got}/{max}. Run `cargo test -p grader` to see the same checks on your machine."
-        ),
+            "Score: {got}/{max}. Run `cargo test -p grader` to see the same checks on your machine.\n{}",
+            skipped_text(outcomes).trim_start()
+        )
+        .trim_end()
+        .to_string(),
         tests: outcomes
             .iter()
-            .filter(|o| !o.skipped())
+            .filter(|o| !o.is_skipped())
             .map(|o| TestResult {
                 name: format!(
                     "{} — step {}: {}",
@@ -131,8 +186,27 @@ pub fn gradescope_json(outcomes: &[Outcome]) -> String {
                     o.explain()
                 },
                 visibility: "visible",
+                extra_data: TestExtra {
+                    id: o.check.id(),
+                    lab: o.check.step.lab,
+                },
             })
             .collect(),
+        extra_data: ResultsExtra {
+            max_score: max,
+            skipped: outcomes
+                .iter()
+                .filter_map(|o| match &o.verdict {
+                    Verdict::Skipped(why) => Some(Skipped {
+                        id: o.check.id(),
+                        lab: o.check.step.lab,
+                        points: o.check.points,
+                        reason: why.clone(),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+        },
     };
     serde_json::to_string_pretty(&results).unwrap_or_default()
 }
@@ -150,7 +224,7 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
             .filter(|o| o.check.step.lab == lab)
             .collect();
         for o in &of_lab {
-            let pts = if o.skipped() {
+            let pts = if o.is_skipped() {
                 "skipped".to_string()
             } else {
                 format!("{}/{}", o.score(), o.check.points)
@@ -169,7 +243,11 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
         let _ = writeln!(s, "| | **{}** | | **{g}/{m}** |", lab_slug(lab));
     }
     let _ = writeln!(s, "\n**Score: {got}/{max}**\n");
-    for o in outcomes.iter().filter(|o| !o.passed() && !o.skipped()) {
+    for (why, ids) in skipped(outcomes) {
+        let ids: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
+        let _ = writeln!(s, "Skipped, in neither score nor maximum: {} — {why}\n", ids.join(", "));
+    }
+    for o in outcomes.iter().filter(|o| !o.passed() && !o.is_skipped()) {
         let _ = writeln!(
             s,
             "<details><summary>✗ {}</summary>\n\n```text\n{}\n```\n</details>\n",
@@ -178,4 +256,34 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
         );
     }
     s
+}
+
+/// The checks as JSON, without running them: `[{"id", "lab", "points",
+/// "skipped"}]`, `skipped` being why this host (or a foreign binary) will
+/// not run it, or `null`. Official grading reads it for the maximum.
+pub fn list_json(checks: &[crate::check::Check], foreign_skip: Option<&str>) -> String {
+    #[derive(Serialize)]
+    struct Listed {
+        id: String,
+        lab: u8,
+        points: u32,
+        skipped: Option<String>,
+    }
+    let ipv6 = crate::runner::has_ipv6_loopback();
+    let listed: Vec<Listed> = checks
+        .iter()
+        .map(|c| Listed {
+            id: c.id(),
+            lab: c.step.lab,
+            points: c.points,
+            skipped: if c.kind == crate::check::Kind::Library && foreign_skip.is_some() {
+                foreign_skip.map(str::to_string)
+            } else if c.needs_ipv6 && !ipv6 {
+                Some(crate::runner::NO_IPV6.to_string())
+            } else {
+                None
+            },
+        })
+        .collect();
+    serde_json::to_string_pretty(&listed).unwrap_or_default()
 }

@@ -1,30 +1,94 @@
-//! Runs each check in a process of its own, and kills it at its deadline.
+//! Runs each check in a process of its own, contained, and believes a pass
+//! only on proof.
 //!
 //! Why a process per check: student code may loop forever (`loop {}` in
 //! `readn`), block in `accept`, panic, abort or call `exit`. A thread cannot
-//! be killed; a process can. So the runner starts the grader's own
-//! executable again with `GRADER_RUN_CHECK=<id>`, in a new process group,
-//! and at the deadline sends `SIGKILL` to the whole group: the check, and
-//! every server and client it started. Each check also gets its own
-//! `/proc/self/fd` to count, undisturbed by checks running beside it.
+//! be killed; a process can. So each check runs in a fresh process of a
+//! grader executable, started by the supervisor `grader-sandbox supervise`
+//! (an executable that links no student code: see `grader/sandbox`), which
+//! kills it at its deadline, kills whatever it left running — `setsid` and
+//! double forks included, the supervisor being a child subreaper — and, in
+//! official grading, runs it as an unprivileged uid of its own.
 //!
-//! The check process tells its runner what happens on stdout: a line per
-//! step as it goes, and at the end the failure, if any (see [`crate::check`]).
-//! Everything else it printed is kept and shown as the output of the code
-//! under test.
+//! Why proof: a check process that simply exits 0 has proved nothing —
+//! `std::process::exit(0)` in `readn` would do that. So the runner hands
+//! each check process a fresh random *proof* on a socket (fd 3) that the
+//! process reads, marks close-on-exec and keeps before any student code
+//! runs. Steps, panics and the verdict come back on that socket as JSON
+//! lines ([`Frame`]); a verdict counts only with the proof in it. Student
+//! code cannot write there: a socket cannot be reopened through
+//! `/proc/self/fd`, safe Rust cannot use a raw fd number, and the fd is not
+//! inherited by anything it spawns. What it prints on stdout or stderr is
+//! shown as its output and changes nothing.
+//!
+//! The pieces: [`run_check_if_asked`] is the check process's side;
+//! [`Runner`] is the grader's side, shared by `cargo test -p grader`
+//! ([`crate::harness`]) and the score report (`main.rs`).
 
-use std::io::Read;
-use std::os::unix::process::CommandExt as _;
-use std::path::Path;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Ipv6Addr, TcpListener};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::check::{Check, Ctx, FAIL_TAG, Failure, STEP_TAG};
+use grader_sandbox::supervise::{self, Report};
+use serde::{Deserialize, Serialize};
 
-/// The variable that makes a grader executable run one check and exit.
-pub const RUN_CHECK_ENV: &str = "GRADER_RUN_CHECK";
+use crate::check::{Check, Ctx, Failure};
+
+/// Set in a check process's environment: its channel is fd 3.
+pub const CHANNEL_ENV: &str = "GRADER_CHECK_CHANNEL";
+
+/// Set by official grading (`run_autograder`, `cargo xtask grade`): the
+/// first of the unprivileged uids that check processes run as, one per
+/// check running at the same time. Needs root; ignored, with a note, without.
+pub const UID_ENV: &str = "GRADER_SANDBOX_UID";
+
+/// Why a check that needs `::1` is skipped.
+pub const NO_IPV6: &str = "this host has no IPv6 loopback (::1 cannot be bound): the check cannot run here";
+
+/// How many uids one grader run may use from [`UID_ENV`] on.
+pub const UID_SLOTS: u32 = 64;
+
+/// Most output kept from one check process (the rest is counted, not kept).
+const OUTPUT_CAP: usize = 256 * 1024;
+
+/// The grader's own margin beyond a check's deadline, in case the
+/// supervisor itself does not end.
+const BACKSTOP: Duration = Duration::from_secs(10);
+
+/// What a check process says on its channel, one JSON object per line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum Frame {
+    /// A step, as it happens.
+    Step {
+        /// The step's text.
+        text: String,
+    },
+    /// A panic, with its place.
+    Panic {
+        /// `message (at file:line:col)`.
+        text: String,
+    },
+    /// The check saw the behaviour.
+    Pass {
+        /// The proof the runner handed over.
+        proof: String,
+    },
+    /// The check failed, and why.
+    Fail {
+        /// The proof the runner handed over.
+        proof: String,
+        /// What was expected and observed.
+        failure: Failure,
+    },
+}
 
 /// How a check ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +99,9 @@ pub enum Verdict {
     Failed(Failure),
     /// The check (or the code it called) panicked; the panic message.
     Panicked(String),
+    /// The check process ended before the check finished (`exit`, `abort`,
+    /// a signal): what happened.
+    Aborted(String),
     /// Killed at the deadline.
     TimedOut(Duration),
     /// Not run, and why.
@@ -50,20 +117,35 @@ pub struct Outcome {
     pub verdict: Verdict,
     /// The steps it recorded, in order.
     pub steps: Vec<String>,
-    /// What the check process printed besides its protocol lines.
+    /// What the check process printed (the code under test's output).
     pub stray_output: String,
+    /// Processes the code under test left running, killed: a line saying
+    /// so, when there were any.
+    pub leftovers: Option<String>,
     /// Wall time.
     pub elapsed: Duration,
 }
 
 impl Outcome {
+    /// An outcome for a check that was not run.
+    pub fn skipped(check: Check, why: impl Into<String>) -> Outcome {
+        Outcome {
+            check,
+            verdict: Verdict::Skipped(why.into()),
+            steps: Vec::new(),
+            stray_output: String::new(),
+            leftovers: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
     /// Did it pass?
     pub fn passed(&self) -> bool {
         self.verdict == Verdict::Passed
     }
 
     /// Was it skipped?
-    pub fn skipped(&self) -> bool {
+    pub fn is_skipped(&self) -> bool {
         matches!(self.verdict, Verdict::Skipped(_))
     }
 
@@ -81,6 +163,7 @@ impl Outcome {
             Verdict::Skipped(why) => return format!("{} skipped: {why}", self.check.id()),
             Verdict::Failed(_) => "FAILED",
             Verdict::Panicked(_) => "PANICKED",
+            Verdict::Aborted(_) => "ENDED EARLY",
             Verdict::TimedOut(_) => "TIMED OUT",
         };
         s.push_str(&format!("{} {head}", self.check.id()));
@@ -109,6 +192,7 @@ impl Outcome {
                     s.push_str("\n      (a todo!() of the starter: this step is still to write)");
                 }
             }
+            Verdict::Aborted(what) => s.push_str(&format!("\n      {what}")),
             Verdict::TimedOut(d) => {
                 s.push_str(&format!(
                     "\n      no result within {} s: the step above never finished \
@@ -118,6 +202,9 @@ impl Outcome {
                 ));
             }
             Verdict::Passed | Verdict::Skipped(_) => {}
+        }
+        if let Some(left) = &self.leftovers {
+            s.push_str(&format!("\n      {left}"));
         }
         let stray = self.stray_output.trim_end();
         if !stray.is_empty() {
@@ -131,125 +218,562 @@ impl Outcome {
     }
 }
 
+// ---------------------------------------------------------------------------
+// The check process's side.
+
+/// The channel of this check process, once it has one.
+static CHANNEL: OnceLock<Mutex<UnixStream>> = OnceLock::new();
+
+/// Sends a frame to the runner. `false` when this process is not a
+/// contained check (then nothing is sent).
+pub(crate) fn send(frame: &Frame) -> bool {
+    let Some(chan) = CHANNEL.get() else {
+        return false;
+    };
+    // Serializing plain strings cannot fail.
+    let mut line = serde_json::to_string(frame).unwrap_or_default();
+    line.push('\n');
+    let mut chan = chan.lock().unwrap_or_else(|e| e.into_inner());
+    // A failed write means the runner is gone; the supervisor ends us soon.
+    let _ = chan.write_all(line.as_bytes());
+    true
+}
+
 /// Called first thing by every grader executable: when this process was
 /// started to run one check, runs it and exits; otherwise returns.
 pub fn run_check_if_asked(checks: &[Check]) {
-    let Ok(id) = std::env::var(RUN_CHECK_ENV) else {
+    if std::env::var_os(CHANNEL_ENV).is_none() {
         return;
-    };
-    let Some(check) = checks.iter().find(|c| c.id() == id) else {
-        eprintln!("grader: no check named {id}");
-        std::process::exit(3);
-    };
-    let mut ctx = Ctx::new(check.deadline);
-    let code = match (check.run)(&mut ctx) {
-        Ok(()) => 0,
-        Err(failure) => {
-            // Serializing plain strings cannot fail.
-            let json = serde_json::to_string(&failure).unwrap_or_default();
-            println!("{FAIL_TAG}{json}");
-            1
+    }
+    let (proof, id) = match take_channel() {
+        Ok(got) => got,
+        Err(e) => {
+            eprintln!("grader: this check process has no channel to its runner: {e}");
+            // SAFETY: _exit ends the process at once; nothing is running yet.
+            unsafe { libc::_exit(3) }
         }
     };
-    std::process::exit(code);
+    std::panic::set_hook(Box::new(|info| {
+        let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
+            s.to_string()
+        } else if let Some(s) = info.payload().downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "(a panic without a message)".to_string()
+        };
+        let place = info
+            .location()
+            .map(|l| format!(" (at {}:{}:{})", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        send(&Frame::Panic {
+            text: format!("{msg}{place}"),
+        });
+    }));
+    let frame = match checks.iter().find(|c| c.id() == id) {
+        Some(check) => {
+            let mut ctx = Ctx::new(check.deadline);
+            match (check.run)(&mut ctx) {
+                Ok(()) => Frame::Pass { proof },
+                Err(failure) => Frame::Fail { proof, failure },
+            }
+        }
+        None => Frame::Fail {
+            proof,
+            failure: Failure::new(
+                format!("a check named {id} in this grader"),
+                "none: the grader executable is not the one that listed the checks",
+            ),
+        },
+    };
+    send(&frame);
+    let _ = io::stdout().flush();
+    let _ = io::stderr().flush();
+    // _exit, not exit: nothing registered by the code under test runs after
+    // the verdict.
+    // SAFETY: _exit ends the process at once.
+    unsafe { libc::_exit(0) }
 }
 
-/// Runs `check` in a child process of `exe` (the current grader executable),
-/// killing its process group at the deadline.
-pub fn run_isolated(exe: &Path, check: &Check, env: &[(String, String)]) -> Outcome {
-    let started = Instant::now();
-    let mut cmd = Command::new(exe);
-    cmd.env(RUN_CHECK_ENV, check.id())
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            return Outcome {
+/// Takes fd 3: reads `PROOF CHECK-ID\n`, makes the fd close-on-exec and
+/// this process undumpable, and keeps the fd for [`send`].
+fn take_channel() -> io::Result<(String, String)> {
+    // SAFETY: prctl and fcntl take integers; fd 3 was opened for us by the
+    // supervisor (it is checked below) and is owned from here on.
+    let stream = unsafe {
+        // Undumpable: another process of this uid cannot open our
+        // /proc/PID/mem (the proof) or /proc/PID/fd.
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if libc::fcntl(supervise::CHECK_FD, libc::F_SETFD, libc::FD_CLOEXEC) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        UnixStream::from(OwnedFd::from_raw_fd(supervise::CHECK_FD))
+    };
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut first = Vec::new();
+    let mut byte = [0u8; 1];
+    let mut reader = &stream;
+    while first.len() < 512 {
+        match reader.read(&mut byte)? {
+            0 => break,
+            _ if byte[0] == b'\n' => break,
+            _ => first.push(byte[0]),
+        }
+    }
+    stream.set_read_timeout(None)?;
+    let text = String::from_utf8(first).map_err(|_| io::Error::other("a garbled first line"))?;
+    let (proof, id) = text
+        .split_once(' ')
+        .ok_or_else(|| io::Error::other("no proof on the first line"))?;
+    let got = (proof.to_string(), id.to_string());
+    // SAFETY: no other thread exists yet in this process.
+    unsafe {
+        std::env::remove_var(CHANNEL_ENV);
+    }
+    let _ = CHANNEL.set(Mutex::new(stream));
+    Ok(got)
+}
+
+// ---------------------------------------------------------------------------
+// The grader's side.
+
+/// Everything needed to run checks: the executable that runs them, the
+/// supervisor, the environment they get, and what this host can do.
+#[derive(Debug)]
+pub struct Runner {
+    /// The grader executable that check processes run.
+    pub exe: PathBuf,
+    /// `grader-sandbox`, the supervisor.
+    pub sandbox: PathBuf,
+    /// Extra environment for check processes (paths of built binaries…).
+    pub env: Vec<(String, String)>,
+    /// First unprivileged uid, when official grading drops privileges.
+    pub uid_base: Option<u32>,
+    /// Does this host have IPv6 loopback (`::1`)?
+    pub ipv6: bool,
+    slots: Slots,
+}
+
+impl Runner {
+    /// A runner; `uid_base` is used only where this process is root.
+    pub fn new(
+        exe: PathBuf,
+        sandbox: PathBuf,
+        env: Vec<(String, String)>,
+        uid_base: Option<u32>,
+    ) -> Runner {
+        Runner {
+            exe,
+            sandbox,
+            env,
+            uid_base,
+            ipv6: has_ipv6_loopback(),
+            slots: Slots::default(),
+        }
+    }
+
+    /// Why `check` cannot run on this host, if it cannot.
+    pub fn cannot_run(&self, check: &Check) -> Option<String> {
+        (check.needs_ipv6 && !self.ipv6).then(|| NO_IPV6.to_string())
+    }
+
+    /// Runs `check` contained, and says how it ended.
+    pub fn run(&self, check: &Check) -> Outcome {
+        if let Some(why) = self.cannot_run(check) {
+            return Outcome::skipped(*check, why);
+        }
+        let slot = self.uid_base.map(|base| self.slots.take(base));
+        let uid = slot.as_ref().map(|s| s.uid);
+        let started = Instant::now();
+        let mut outcome = match self.contain(check, uid) {
+            Ok(o) => o,
+            Err(e) => Outcome {
                 check: *check,
-                verdict: Verdict::Panicked(format!(
-                    "grader could not start {}: {e}",
-                    exe.display()
-                )),
+                verdict: Verdict::Aborted(format!("the grader could not run this check: {e}")),
                 steps: Vec::new(),
                 stray_output: String::new(),
-                elapsed: started.elapsed(),
-            };
-        }
-    };
-    let pid = child.id() as libc::pid_t;
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-
-    // Wait for the exit without reaping, so the group id cannot be reused
-    // before we kill the group.
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        wait_exit_no_reap(pid);
-        let _ = tx.send(());
-    });
-    let timed_out = rx.recv_timeout(check.deadline).is_err();
-    // Kill the group: the check if it hangs, and whatever it left behind.
-    // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
-    unsafe {
-        libc::kill(-pid, libc::SIGKILL);
+                leftovers: None,
+                elapsed: Duration::ZERO,
+            },
+        };
+        outcome.elapsed = started.elapsed();
+        outcome
     }
-    let status = child.wait().ok();
-    let out = collect(stdout);
-    let err = collect(stderr);
 
-    let mut steps = Vec::new();
-    let mut failure = None;
-    let mut stray = String::new();
-    for line in out.lines() {
-        if let Some(step) = line.strip_prefix(STEP_TAG) {
-            steps.push(step.to_string());
-        } else if let Some(json) = line.strip_prefix(FAIL_TAG) {
-            failure = serde_json::from_str::<Failure>(json).ok();
-        } else {
-            stray.push_str(line);
-            stray.push('\n');
-        }
-    }
-    let code = status.and_then(|s| s.code());
-    let verdict = if timed_out {
-        Verdict::TimedOut(check.deadline)
-    } else if code == Some(0) {
-        Verdict::Passed
-    } else if let (Some(f), Some(1)) = (failure, code) {
-        Verdict::Failed(f)
-    } else {
-        // A panic, an abort or an exit from the code under test.
-        let (msg, rest) = panic_message(&err);
-        stray.push_str(&rest);
-        Verdict::Panicked(msg.unwrap_or_else(|| {
-            match code {
-                Some(c) => format!(
-                    "the check process exited with status {c} (did the code under test call exit?)"
-                ),
-                None => "the check process was killed by a signal (a crash, or a stack overflow)"
-                    .to_string(),
+    fn contain(&self, check: &Check, uid: Option<u32>) -> io::Result<Outcome> {
+        let (ours, theirs) = UnixStream::pair()?;
+        let (report_ours, report_theirs) = UnixStream::pair()?;
+        let proof = new_proof()?;
+        let mut cmd = supervise::command(
+            &self.sandbox,
+            check.deadline,
+            uid,
+            &self.exe,
+            theirs.into(),
+            report_theirs.into(),
+        );
+        cmd.envs(passed_env())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env(CHANNEL_ENV, "3")
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = spawn_tracked(&mut cmd)?;
+        // The command holds the other ends of both sockets until dropped:
+        // drop it now, or their EOF would never come.
+        drop(cmd);
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+
+        // The check reads this before anything else; if it died already,
+        // the write fails and the report says why.
+        let _ = (&ours).write_all(format!("{proof} {}\n", check.id()).as_bytes());
+        let frames = read_frames(ours);
+
+        // The supervisor ends after the deadline and its sweep; past the
+        // backstop, it is killed too (and the check with it).
+        let pid = child.id() as libc::pid_t;
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let status = child.wait();
+            let mut ours = started().lock().unwrap_or_else(|e| e.into_inner());
+            ours.retain(|&p| p != pid);
+            let _ = tx.send(status);
+        });
+        let ended = rx.recv_timeout(check.deadline + BACKSTOP).is_ok();
+        if !ended {
+            // SAFETY: kill(2) touches no memory; the supervisor is not reaped yet.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
             }
-        }))
-    };
-    if !matches!(verdict, Verdict::Panicked(_)) {
-        stray.push_str(&err);
+        }
+        let report = read_report(report_ours);
+        if report.is_none() {
+            // The supervisor was killed: its check died with it, but what the
+            // code under test started was handed to us. Kill it.
+            sweep_orphans();
+        }
+        let frames = frames.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+        let out = collect(stdout);
+        let err = collect(stderr);
+        Ok(judge(check, &proof, frames, report, out, err))
     }
+}
+
+/// Turns what came back into an outcome.
+fn judge(
+    check: &Check,
+    proof: &str,
+    frames: Vec<Frame>,
+    report: Option<Report>,
+    out: String,
+    err: String,
+) -> Outcome {
+    let mut steps = Vec::new();
+    let mut proven = None;
+    let mut panic = None;
+    for frame in frames {
+        match frame {
+            Frame::Step { text } => steps.push(text),
+            Frame::Panic { text } => {
+                panic.get_or_insert(text);
+            }
+            Frame::Pass { proof: p } if p == proof && proven.is_none() => {
+                proven = Some(Verdict::Passed)
+            }
+            Frame::Fail { proof: p, failure } if p == proof && proven.is_none() => {
+                proven = Some(Verdict::Failed(failure))
+            }
+            // A verdict without the proof cannot come from this check.
+            Frame::Pass { .. } | Frame::Fail { .. } => {}
+        }
+    }
+    let mut stray = out;
+    let (stderr_panic, rest) = panic_message(&err);
+    stray.push_str(&rest);
+
+    let Some(report) = report else {
+        return Outcome {
+            check: *check,
+            verdict: Verdict::Aborted(
+                "the check's supervisor was killed before it could report (did the code \
+                 under test kill its parent process?); the check and everything it started \
+                 were killed"
+                    .to_string(),
+            ),
+            steps,
+            stray_output: stray,
+            leftovers: None,
+            elapsed: Duration::ZERO,
+        };
+    };
+    let leftovers = (report.leftovers > 0 || report.gave_up).then(|| {
+        let what = if report.leftover_names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", report.leftover_names.join(", "))
+        };
+        let n = report.leftovers;
+        let processes = if n == 1 { "process" } else { "processes" };
+        if report.gave_up {
+            format!(
+                "the code under test left {n} {processes} running{what} and kept starting more; \
+                 they were killed"
+            )
+        } else {
+            format!("the code under test left {n} {processes} running{what}; they were killed")
+        }
+    });
+    let verdict = if let Some(e) = &report.error {
+        Verdict::Aborted(format!("the grader could not contain this check: {e}"))
+    } else if report.timed_out {
+        match proven {
+            None => Verdict::TimedOut(check.deadline),
+            Some(_) => Verdict::Failed(Failure::new(
+                "the check process to end once the check was done",
+                "it kept running after the check finished, and was killed at the deadline",
+            )),
+        }
+    } else if let Some(v) = proven {
+        match (v, &leftovers) {
+            // A pass that leaves processes behind is not a pass.
+            (Verdict::Passed, Some(left)) => Verdict::Failed(Failure::new(
+                "nothing left running when the check ends: the lab code starts no processes",
+                left,
+            )),
+            (v, _) => v,
+        }
+    } else if let Some(msg) = panic.or(stderr_panic) {
+        Verdict::Panicked(msg)
+    } else {
+        Verdict::Aborted(ended_early(&report))
+    };
+    // The leftover line is the failure itself when it turned a pass into one.
+    let leftovers = match &verdict {
+        Verdict::Failed(f) if leftovers.as_deref() == Some(f.observed.as_str()) => None,
+        _ => leftovers,
+    };
     Outcome {
         check: *check,
         verdict,
         steps,
         stray_output: stray,
-        elapsed: started.elapsed(),
+        leftovers,
+        elapsed: Duration::ZERO,
     }
 }
 
+/// What ended a check process that gave no verdict.
+fn ended_early(report: &Report) -> String {
+    match (report.exit_code, report.signal) {
+        (Some(0), _) => "the code under test ended the process (exit) before the check finished"
+            .to_string(),
+        (Some(c), _) => format!(
+            "the code under test ended the process with exit status {c} before the check finished"
+        ),
+        (None, Some(sig)) => format!(
+            "the check process was killed by signal {sig} ({}) before the check finished: \
+             a crash, a stack overflow, abort(), or the code under test killed it",
+            signal_name(sig)
+        ),
+        (None, None) => "the check process ended without a verdict".to_string(),
+    }
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        _ => "a signal",
+    }
+}
+
+/// Reads frames until the check's end of the socket closes; the result
+/// arrives on the returned channel.
+fn read_frames(stream: UnixStream) -> mpsc::Receiver<Vec<Frame>> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut frames = Vec::new();
+        let mut kept = 0;
+        for line in BufReader::new(stream).split(b'\n') {
+            let Ok(line) = line else { break };
+            kept += line.len();
+            if kept > OUTPUT_CAP {
+                continue;
+            }
+            if let Ok(frame) = serde_json::from_slice(&line) {
+                frames.push(frame);
+            }
+        }
+        let _ = tx.send(frames);
+    });
+    rx
+}
+
+/// The supervisor's one line, once it has exited.
+fn read_report(stream: UnixStream) -> Option<Report> {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).ok()?;
+    serde_json::from_str(&line).ok()
+}
+
+/// 128 random bits, as hex.
+fn new_proof() -> io::Result<String> {
+    let mut bytes = [0u8; 16];
+    let mut got = 0;
+    while got < bytes.len() {
+        // SAFETY: getrandom writes at most the given length into our buffer.
+        let n = unsafe {
+            libc::getrandom(
+                bytes[got..].as_mut_ptr().cast(),
+                bytes.len() - got,
+                0,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        } else {
+            got += n as usize;
+        }
+    }
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The variables a check process keeps from the grader's environment; all
+/// others (tokens, secrets, the CI's settings) are not passed.
+fn passed_env() -> Vec<(String, String)> {
+    ["PATH", "LANG", "LC_ALL", "TMPDIR"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+        .collect()
+}
+
+/// Is `::1` there to bind?
+pub fn has_ipv6_loopback() -> bool {
+    TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_ok()
+}
+
+/// Makes this process a child subreaper: what a killed supervisor leaves
+/// comes to us, to be killed ([`sweep_orphans`]). Call it once, early.
+pub fn become_subreaper() {
+    // SAFETY: prctl with integer arguments.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+/// Children of ours that we did not start (orphans handed to us as a
+/// subreaper), and their descendants, are killed and reaped.
+pub fn sweep_orphans() {
+    let ours = started().lock().unwrap_or_else(|e| e.into_inner()).clone();
+    grader_sandbox::procs::sweep_descendants(&ours, Duration::from_secs(3));
+}
+
+/// The pids of the supervisors we started and have not reaped.
+fn started() -> &'static Mutex<Vec<i32>> {
+    static STARTED: OnceLock<Mutex<Vec<i32>>> = OnceLock::new();
+    STARTED.get_or_init(Default::default)
+}
+
+/// Uids for checks running at the same time: each check gets one of its
+/// own, so that killing every process of its uid touches no other check.
+#[derive(Debug, Default)]
+struct Slots {
+    used: Mutex<Vec<bool>>,
+    freed: Condvar,
+}
+
+struct Slot<'a> {
+    slots: &'a Slots,
+    index: usize,
+    uid: u32,
+}
+
+impl Slots {
+    fn take(&self, base: u32) -> Slot<'_> {
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(i) = used.iter().position(|u| !u) {
+                used[i] = true;
+                return Slot {
+                    slots: self,
+                    index: i,
+                    uid: base + i as u32,
+                };
+            }
+            if (used.len() as u32) < UID_SLOTS {
+                used.push(true);
+                let i = used.len() - 1;
+                return Slot {
+                    slots: self,
+                    index: i,
+                    uid: base + i as u32,
+                };
+            }
+            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut used = self.slots.used.lock().unwrap_or_else(|e| e.into_inner());
+        used[self.index] = false;
+        self.slots.freed.notify_one();
+    }
+}
+
+type Drain = mpsc::Receiver<Vec<u8>>;
+
+/// Reads a pipe to its end on a thread of its own, keeping at most
+/// [`OUTPUT_CAP`] bytes.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> Option<Drain> {
+    let mut pipe = pipe?;
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut buf = [0u8; 8192];
+        let mut dropped = 0usize;
+        loop {
+            match pipe.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let room = OUTPUT_CAP.saturating_sub(kept.len()).min(n);
+                    kept.extend_from_slice(&buf[..room]);
+                    dropped += n - room;
+                }
+            }
+        }
+        if dropped > 0 {
+            kept.extend_from_slice(format!("\n[{dropped} more bytes not kept]\n").as_bytes());
+        }
+        let _ = tx.send(kept);
+    });
+    Some(rx)
+}
+
+/// What a drained pipe held; gives up after a few seconds (the supervisor
+/// killed everything that could hold it open, so this is only a backstop).
+fn collect(rx: Option<Drain>) -> String {
+    let bytes = rx
+        .and_then(|rx| rx.recv_timeout(Duration::from_secs(5)).ok())
+        .unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// Splits stderr into the panic message (`thread '…' panicked at …:\nmsg`)
-/// and the rest.
+/// and the rest. The check process reports panics on its channel; this
+/// reads them from stderr when the code under test replaced the panic hook.
 fn panic_message(stderr: &str) -> (Option<String>, String) {
     let mut msg = None;
     let mut rest = String::new();
@@ -271,51 +795,36 @@ fn panic_message(stderr: &str) -> (Option<String>, String) {
     (msg, rest)
 }
 
-type Drain = mpsc::Receiver<Vec<u8>>;
-
-/// Reads a pipe to its end on a thread of its own.
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> Option<Drain> {
-    let mut pipe = pipe?;
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = pipe.read_to_end(&mut buf);
-        let _ = tx.send(buf);
-    });
-    Some(rx)
+/// Runs `cmd` and records it as ours, so that [`sweep_orphans`] spares it.
+pub fn spawn_tracked(cmd: &mut Command) -> io::Result<std::process::Child> {
+    let mut ours = started().lock().unwrap_or_else(|e| e.into_inner());
+    let child = cmd.spawn()?;
+    ours.push(child.id() as i32);
+    Ok(child)
 }
 
-/// What a drained pipe held; gives up after a few seconds in case a process
-/// that escaped the group still holds the pipe open.
-fn collect(rx: Option<Drain>) -> String {
-    let bytes = rx
-        .and_then(|rx| rx.recv_timeout(Duration::from_secs(5)).ok())
-        .unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// Blocks until `pid` has exited, leaving it to be reaped by `Child::wait`.
-fn wait_exit_no_reap(pid: libc::pid_t) {
-    loop {
-        // SAFETY: waitid writes only into the zeroed siginfo_t we own.
-        let rc = unsafe {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if rc == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return;
-        }
-    }
+/// The path of `name` next to `exe`'s directory, if it exists there.
+pub fn sibling(exe: &Path, name: &str) -> Option<PathBuf> {
+    let p = exe.parent()?.join(name);
+    p.is_file().then_some(p)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::steps::LAB1_READN;
+
+    fn check() -> Check {
+        Check::library("x", LAB1_READN, 2, "about", |_| Ok(()))
+    }
+
+    fn report(code: Option<i32>, signal: Option<i32>) -> Report {
+        Report {
+            exit_code: code,
+            signal,
+            ..Report::default()
+        }
+    }
 
     #[test]
     fn panic_message_is_found() {
@@ -326,5 +835,71 @@ mod tests {
             Some("not yet implemented: lab 1 step 1 (at crates/rio/src/lib.rs:10:5)")
         );
         assert_eq!(rest, "");
+    }
+
+    /// exit(0) without a verdict is no pass, and says so.
+    #[test]
+    fn exit_zero_is_not_a_pass() {
+        let o = judge(&check(), "p", vec![], Some(report(Some(0), None)), "".into(), "".into());
+        assert_eq!(
+            o.verdict,
+            Verdict::Aborted(
+                "the code under test ended the process (exit) before the check finished".into()
+            )
+        );
+        assert_eq!(o.score(), 0);
+    }
+
+    /// A verdict with another proof (printed by student code, say) counts for nothing.
+    #[test]
+    fn a_verdict_needs_the_proof() {
+        let forged = vec![Frame::Pass {
+            proof: "guess".into(),
+        }];
+        let o = judge(&check(), "p", forged, Some(report(Some(0), None)), "".into(), "".into());
+        assert!(!o.passed());
+        let real = vec![Frame::Pass { proof: "p".into() }];
+        let o = judge(&check(), "p", real, Some(report(Some(0), None)), "".into(), "".into());
+        assert!(o.passed());
+    }
+
+    /// Processes left behind turn a pass into a failure that names them.
+    #[test]
+    fn leftovers_fail_a_pass() {
+        let mut r = report(Some(0), None);
+        r.leftovers = 2;
+        r.leftover_names = vec!["sleep".into(), "sh".into()];
+        let real = vec![Frame::Pass { proof: "p".into() }];
+        let o = judge(&check(), "p", real, Some(r), "".into(), "".into());
+        match &o.verdict {
+            Verdict::Failed(f) => assert_eq!(
+                f.observed,
+                "the code under test left 2 processes running (sleep, sh); they were killed"
+            ),
+            v => panic!("{v:?}"),
+        }
+        assert!(o.explain().contains("left 2 processes running"));
+    }
+
+    /// No report: the supervisor was killed.
+    #[test]
+    fn a_killed_supervisor_is_reported() {
+        let o = judge(&check(), "p", vec![], None, "".into(), "".into());
+        assert!(matches!(&o.verdict, Verdict::Aborted(m) if m.contains("kill its parent")));
+    }
+
+    #[test]
+    fn signals_and_statuses_are_named() {
+        let o = judge(&check(), "p", vec![], Some(report(None, Some(6))), "".into(), "".into());
+        assert!(matches!(&o.verdict, Verdict::Aborted(m) if m.contains("SIGABRT")));
+        let o = judge(&check(), "p", vec![], Some(report(Some(7), None)), "".into(), "".into());
+        assert!(matches!(&o.verdict, Verdict::Aborted(m) if m.contains("exit status 7")));
+    }
+
+    #[test]
+    fn proofs_differ() {
+        let a = new_proof().unwrap();
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, new_proof().unwrap());
     }
 }

@@ -96,7 +96,8 @@ pub fn checks() -> Vec<Check> {
             1,
             "the same server echoes a line to a client on ::1 (one dual-stack listener)",
             server_echoes_v6,
-        ),
+        )
+        .needs_ipv6(),
         Check::process(
             "server_prints_connected_to",
             ACCEPT,

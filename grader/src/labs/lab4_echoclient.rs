@@ -76,7 +76,8 @@ pub fn checks() -> Vec<Check> {
             1,
             "hosts `::1` and `localhost` connect and echo",
             connect_ipv6_and_localhost,
-        ),
+        )
+        .needs_ipv6(),
         Check::process(
             "echo_lines_exact",
             steps::LAB4_LOOP,

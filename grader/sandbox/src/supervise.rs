@@ -1,0 +1,335 @@
+//! The supervisor of one check: `grader-sandbox supervise`.
+//!
+//! The grader runs each check in a process of its own, and that process
+//! links the code under test. Whatever keeps a deadline, kills what the
+//! check left behind and tells how the check ended must therefore live in
+//! another executable, one that links no student code: a lab crate that
+//! defined `kill` or `waitid` (it cannot: the lab crates forbid `unsafe`,
+//! but this is the second wall) changes nothing here.
+//!
+//! ```text
+//! grader (front end)                   grader-sandbox supervise           check process
+//!   socketpair: fd 3 ─────────────────────────── passed through ───────▶ fd 3 (secret in,
+//!   socketpair: fd 4 ◀── report, one JSON line                             steps and verdict out)
+//!   stdout/stderr pipes ◀──────────────────────────────────────────────── student output
+//! ```
+//!
+//! The supervisor:
+//! 1. makes itself a *child subreaper* (`PR_SET_CHILD_SUBREAPER`): every
+//!    process the check starts stays below it, `setsid` or not;
+//! 2. makes itself undumpable, so a process of the same uid cannot open its
+//!    `/proc/PID/fd` or `/proc/PID/mem`;
+//! 3. starts the check in a process group of its own, as the unprivileged
+//!    `--uid` when one is given (it must then be root), dying with it;
+//! 4. waits for its exit, at most `--deadline-ms`;
+//! 5. kills the check's group, then everything left: every process of the
+//!    uid at once when there is one ([`procs::sweep_uid`]), and every
+//!    descendant in any case ([`procs::sweep_descendants`]);
+//! 6. writes a [`Report`] on fd 4 and exits.
+//!
+//! It knows nothing of checks, secrets or verdicts: that protocol is the
+//! grader's (`grader/src/runner.rs`).
+
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::procs;
+
+/// The fd on which the check process finds its channel to the grader.
+pub const CHECK_FD: RawFd = 3;
+/// The fd on which the supervisor writes its [`Report`].
+pub const REPORT_FD: RawFd = 4;
+
+/// How long the supervisor keeps killing leftovers before it gives up.
+const SWEEP_LIMIT: Duration = Duration::from_secs(3);
+
+/// What the supervisor tells the grader, as one JSON line on fd 4.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// The check process's exit status, if it exited.
+    pub exit_code: Option<i32>,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
+    /// Killed at the deadline.
+    pub timed_out: bool,
+    /// Processes still running after the check process had ended (left
+    /// by the code under test); all were killed.
+    pub leftovers: usize,
+    /// Some of their command names.
+    pub leftover_names: Vec<String>,
+    /// The sweep could not stop processes that kept appearing.
+    pub gave_up: bool,
+    /// The uid the check ran as, when it was not the grader's.
+    pub uid: Option<u32>,
+    /// The check could not be started, and why.
+    pub error: Option<String>,
+    /// Wall time from start to the end of the sweep, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// What to supervise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Hard deadline of the check process.
+    pub deadline: Duration,
+    /// Run it as this uid (and gid); needs root.
+    pub uid: Option<u32>,
+    /// The program and its arguments.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+}
+
+/// `--deadline-ms N [--uid U] -- PROGRAM ARGS…`.
+pub fn parse_args(args: &[String]) -> Result<Options, String> {
+    let mut deadline = None;
+    let mut uid = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--deadline-ms" => {
+                let v = it.next().ok_or("--deadline-ms needs a value")?;
+                let ms: u64 = v.parse().map_err(|_| format!("bad --deadline-ms {v:?}"))?;
+                deadline = Some(Duration::from_millis(ms));
+            }
+            "--uid" => {
+                let v = it.next().ok_or("--uid needs a value")?;
+                uid = Some(v.parse().map_err(|_| format!("bad --uid {v:?}"))?);
+            }
+            "--" => {
+                let program = it.next().ok_or("no program after --")?;
+                return Ok(Options {
+                    deadline: deadline.ok_or("--deadline-ms is required")?,
+                    uid,
+                    program: PathBuf::from(program),
+                    args: it.cloned().collect(),
+                });
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Err("no program (`-- PROGRAM ARGS…`)".to_string())
+}
+
+/// The supervisor's whole life, in the `grader-sandbox supervise` process.
+/// Writes the report on fd 4; returns an error only when even that is
+/// impossible.
+pub fn run(opts: &Options) -> io::Result<()> {
+    let started = Instant::now();
+    // SAFETY: fd 4 was handed to us by the grader for this purpose; we own it.
+    let mut report_out = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(REPORT_FD) });
+    set_cloexec(report_out.as_raw_fd())?;
+    let mut report = supervise(opts);
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    let line = serde_json::to_string(&report).map_err(io::Error::other)?;
+    writeln!(report_out, "{line}")
+}
+
+fn supervise(opts: &Options) -> Report {
+    let mut report = Report {
+        uid: opts.uid,
+        ..Report::default()
+    };
+    // SAFETY: prctl with these options reads no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+    // SAFETY: geteuid has no preconditions.
+    if opts.uid.is_some() && unsafe { libc::geteuid() } != 0 {
+        report.error = Some("--uid needs root".to_string());
+        return report;
+    }
+    let mut cmd = Command::new(&opts.program);
+    cmd.args(&opts.args).process_group(0);
+    if let Some(uid) = opts.uid {
+        // std drops the supplementary groups (setgroups(0)) when root sets a uid.
+        cmd.uid(uid).gid(uid);
+    }
+    // SAFETY: prctl and getppid are async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(|| {
+            // After the uid change (which clears it): die with the supervisor.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            report.error = Some(format!("cannot start {}: {e}", opts.program.display()));
+            return report;
+        }
+    };
+    // The check holds its channel now; ours would keep the grader from
+    // seeing its end.
+    // SAFETY: closing an fd we were given and no longer use.
+    unsafe {
+        libc::close(CHECK_FD);
+    }
+    let pid = child.id() as i32;
+
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        wait_exit_no_reap(pid);
+        let _ = tx.send(());
+    });
+    report.timed_out = rx.recv_timeout(opts.deadline).is_err();
+    procs::kill_group(pid);
+    procs::kill(pid);
+
+    // Everything left now was started by the code under test, or by a
+    // check that was killed at its deadline.
+    let mut names = Vec::new();
+    let mut killed = 0;
+    if let Some(uid) = opts.uid {
+        match procs::sweep_uid(uid) {
+            Ok(before) => {
+                for p in before.iter().filter(|p| p.pid != pid) {
+                    killed += 1;
+                    if names.len() < 5 && !names.contains(&p.comm) {
+                        names.push(p.comm.clone());
+                    }
+                }
+            }
+            Err(e) => report.error = Some(e.to_string()),
+        }
+    }
+    let swept = procs::sweep_descendants(&[pid], SWEEP_LIMIT);
+    if opts.uid.is_none() {
+        killed = swept.killed;
+        names = swept.names.clone();
+    }
+    report.leftovers = killed;
+    report.leftover_names = names;
+    report.gave_up = swept.gave_up;
+
+    match child.wait() {
+        Ok(status) => describe(&mut report, status),
+        Err(e) => report.error = Some(format!("cannot wait for the check: {e}")),
+    }
+    // Zombies that were reparented to us while we waited.
+    procs::reap_except(&[]);
+    report
+}
+
+fn describe(report: &mut Report, status: ExitStatus) {
+    use std::os::unix::process::ExitStatusExt as _;
+    report.exit_code = status.code();
+    report.signal = status.signal();
+}
+
+/// Blocks until `pid` has exited, leaving it to be reaped by `Child::wait`.
+fn wait_exit_no_reap(pid: i32) {
+    loop {
+        // SAFETY: waitid writes only into the zeroed siginfo_t we own.
+        let rc = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if rc == 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return;
+        }
+    }
+}
+
+fn set_cloexec(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on an fd we own, with integer arguments only.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// In the grader: the command that runs `program` under the supervisor at
+/// `sandbox`, with `check` as the check's fd 3 and `report` as the
+/// supervisor's fd 4. The command dies with the thread that spawns it.
+/// Its environment is cleared: add what the check needs.
+pub fn command(
+    sandbox: &Path,
+    deadline: Duration,
+    uid: Option<u32>,
+    program: &Path,
+    check: OwnedFd,
+    report: OwnedFd,
+) -> Command {
+    let mut cmd = Command::new(sandbox);
+    cmd.arg("supervise")
+        .arg("--deadline-ms")
+        .arg(deadline.as_millis().to_string());
+    if let Some(uid) = uid {
+        cmd.arg("--uid").arg(uid.to_string());
+    }
+    cmd.arg("--").arg(program).env_clear();
+    // SAFETY: only async-signal-safe calls (fcntl, dup2, close, prctl)
+    // between fork and exec; the two fds are moved into the closure and
+    // live as long as the command.
+    unsafe {
+        cmd.pre_exec(move || {
+            // Move both out of the way of 3 and 4 first (either may be 3 or 4).
+            let a = libc::fcntl(check.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10);
+            let b = libc::fcntl(report.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10);
+            if a < 0 || b < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // dup2 clears close-on-exec on the copies at 3 and 4.
+            if libc::dup2(a, CHECK_FD) < 0 || libc::dup2(b, REPORT_FD) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn arguments() {
+        let o = parse_args(&strings(&["--deadline-ms", "1500", "--", "/bin/x", "a"])).unwrap();
+        assert_eq!(o.deadline, Duration::from_millis(1500));
+        assert_eq!(o.uid, None);
+        assert_eq!(o.program, PathBuf::from("/bin/x"));
+        assert_eq!(o.args, vec!["a"]);
+        let o = parse_args(&strings(&["--uid", "47000", "--deadline-ms", "1", "--", "p"])).unwrap();
+        assert_eq!(o.uid, Some(47000));
+        assert!(parse_args(&strings(&["--", "p"])).is_err());
+        assert!(parse_args(&strings(&["--deadline-ms", "x", "--", "p"])).is_err());
+        assert!(parse_args(&strings(&["--deadline-ms", "1"])).is_err());
+    }
+
+    #[test]
+    fn report_round_trips() {
+        let r = Report {
+            exit_code: Some(0),
+            leftovers: 2,
+            leftover_names: vec!["sleep".into()],
+            ..Report::default()
+        };
+        let line = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<Report>(&line).unwrap(), r);
+    }
+}
