@@ -57,7 +57,10 @@ fn parse_args(labs: &[u8]) -> Result<Options, String> {
                     Ok(n) if labs.contains(&n) => opts.lab = Some(n),
                     _ => {
                         let names: Vec<String> = labs.iter().map(u8::to_string).collect();
-                        return Err(format!("--lab takes one of {}, not {v:?}", names.join(", ")));
+                        return Err(format!(
+                            "--lab takes one of {}, not {v:?}",
+                            names.join(", ")
+                        ));
                     }
                 }
             }
