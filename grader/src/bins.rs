@@ -154,7 +154,10 @@ pub fn own_target_dir(root: &Path, exe: &Path) -> Option<PathBuf> {
             return None;
         }
     }
-    Some(target.join(format!("grader-{:016x}", fnv1a(root.as_os_str().as_encoded_bytes()))))
+    Some(target.join(format!(
+        "grader-{:016x}",
+        fnv1a(root.as_os_str().as_encoded_bytes())
+    )))
 }
 
 /// FNV-1a, 64 bits: a stable name for a path, not a secret.
@@ -288,7 +291,8 @@ fn build(root: &Path, target_dir: Option<&Path>, wanted: &[(&str, &str)]) -> Bui
         if msg["reason"] != "compiler-artifact" {
             continue;
         }
-        if let (Some(name), Some(exe)) = (msg["target"]["name"].as_str(), msg["executable"].as_str())
+        if let (Some(name), Some(exe)) =
+            (msg["target"]["name"].as_str(), msg["executable"].as_str())
         {
             executables.push((name.to_string(), PathBuf::from(exe)));
         }

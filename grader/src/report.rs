@@ -245,7 +245,11 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
     let _ = writeln!(s, "\n**Score: {got}/{max}**\n");
     for (why, ids) in skipped(outcomes) {
         let ids: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
-        let _ = writeln!(s, "Skipped, in neither score nor maximum: {} — {why}\n", ids.join(", "));
+        let _ = writeln!(
+            s,
+            "Skipped, in neither score nor maximum: {} — {why}\n",
+            ids.join(", ")
+        );
     }
     for o in outcomes.iter().filter(|o| !o.passed() && !o.is_skipped()) {
         let _ = writeln!(

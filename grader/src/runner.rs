@@ -50,7 +50,8 @@ pub const CHANNEL_ENV: &str = "GRADER_CHECK_CHANNEL";
 pub const UID_ENV: &str = "GRADER_SANDBOX_UID";
 
 /// Why a check that needs `::1` is skipped.
-pub const NO_IPV6: &str = "this host has no IPv6 loopback (::1 cannot be bound): the check cannot run here";
+pub const NO_IPV6: &str =
+    "this host has no IPv6 loopback (::1 cannot be bound): the check cannot run here";
 
 /// How many uids one grader run may use from [`UID_ENV`] on.
 pub const UID_SLOTS: u32 = 64;
@@ -453,7 +454,9 @@ impl Runner {
             // code under test started was handed to us. Kill it.
             sweep_orphans();
         }
-        let frames = frames.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+        let frames = frames
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap_or_default();
         let out = collect(stdout);
         let err = collect(stderr);
         Ok(judge(check, &proof, frames, report, out, err))
@@ -566,8 +569,9 @@ fn judge(
 /// What ended a check process that gave no verdict.
 fn ended_early(report: &Report) -> String {
     match (report.exit_code, report.signal) {
-        (Some(0), _) => "the code under test ended the process (exit) before the check finished"
-            .to_string(),
+        (Some(0), _) => {
+            "the code under test ended the process (exit) before the check finished".to_string()
+        }
         (Some(c), _) => format!(
             "the code under test ended the process with exit status {c} before the check finished"
         ),
@@ -630,13 +634,7 @@ fn new_proof() -> io::Result<String> {
     let mut got = 0;
     while got < bytes.len() {
         // SAFETY: getrandom writes at most the given length into our buffer.
-        let n = unsafe {
-            libc::getrandom(
-                bytes[got..].as_mut_ptr().cast(),
-                bytes.len() - got,
-                0,
-            )
-        };
+        let n = unsafe { libc::getrandom(bytes[got..].as_mut_ptr().cast(), bytes.len() - got, 0) };
         if n < 0 {
             let e = io::Error::last_os_error();
             if e.kind() != io::ErrorKind::Interrupted {
@@ -840,7 +838,14 @@ mod tests {
     /// exit(0) without a verdict is no pass, and says so.
     #[test]
     fn exit_zero_is_not_a_pass() {
-        let o = judge(&check(), "p", vec![], Some(report(Some(0), None)), "".into(), "".into());
+        let o = judge(
+            &check(),
+            "p",
+            vec![],
+            Some(report(Some(0), None)),
+            "".into(),
+            "".into(),
+        );
         assert_eq!(
             o.verdict,
             Verdict::Aborted(
@@ -856,10 +861,24 @@ mod tests {
         let forged = vec![Frame::Pass {
             proof: "guess".into(),
         }];
-        let o = judge(&check(), "p", forged, Some(report(Some(0), None)), "".into(), "".into());
+        let o = judge(
+            &check(),
+            "p",
+            forged,
+            Some(report(Some(0), None)),
+            "".into(),
+            "".into(),
+        );
         assert!(!o.passed());
         let real = vec![Frame::Pass { proof: "p".into() }];
-        let o = judge(&check(), "p", real, Some(report(Some(0), None)), "".into(), "".into());
+        let o = judge(
+            &check(),
+            "p",
+            real,
+            Some(report(Some(0), None)),
+            "".into(),
+            "".into(),
+        );
         assert!(o.passed());
     }
 
@@ -890,9 +909,23 @@ mod tests {
 
     #[test]
     fn signals_and_statuses_are_named() {
-        let o = judge(&check(), "p", vec![], Some(report(None, Some(6))), "".into(), "".into());
+        let o = judge(
+            &check(),
+            "p",
+            vec![],
+            Some(report(None, Some(6))),
+            "".into(),
+            "".into(),
+        );
         assert!(matches!(&o.verdict, Verdict::Aborted(m) if m.contains("SIGABRT")));
-        let o = judge(&check(), "p", vec![], Some(report(Some(7), None)), "".into(), "".into());
+        let o = judge(
+            &check(),
+            "p",
+            vec![],
+            Some(report(Some(7), None)),
+            "".into(),
+            "".into(),
+        );
         assert!(matches!(&o.verdict, Verdict::Aborted(m) if m.contains("exit status 7")));
     }
 

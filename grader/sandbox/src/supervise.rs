@@ -314,7 +314,15 @@ mod tests {
         assert_eq!(o.uid, None);
         assert_eq!(o.program, PathBuf::from("/bin/x"));
         assert_eq!(o.args, vec!["a"]);
-        let o = parse_args(&strings(&["--uid", "47000", "--deadline-ms", "1", "--", "p"])).unwrap();
+        let o = parse_args(&strings(&[
+            "--uid",
+            "47000",
+            "--deadline-ms",
+            "1",
+            "--",
+            "p",
+        ]))
+        .unwrap();
         assert_eq!(o.uid, Some(47000));
         assert!(parse_args(&strings(&["--", "p"])).is_err());
         assert!(parse_args(&strings(&["--deadline-ms", "x", "--", "p"])).is_err());

@@ -170,7 +170,11 @@ fn expect_connected_to(ctx: &mut Ctx, server: &mut EchoServer) -> CheckResult {
 pub(super) fn server_prints_connected_to(ctx: &mut Ctx) -> CheckResult {
     let mut server = EchoServer::start(ctx)?;
     // ::1 where the host has it: its line shows the IPv6 form.
-    let second = if crate::runner::has_ipv6_loopback() { V6 } else { V4 };
+    let second = if crate::runner::has_ipv6_loopback() {
+        V6
+    } else {
+        V4
+    };
     for (i, ip) in [V4, second, V4].into_iter().enumerate() {
         let mut c = server.connect(ctx, ip)?;
         expect_connected_to(ctx, &mut server)?;
