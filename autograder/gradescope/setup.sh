@@ -5,8 +5,9 @@
 # starter workspace (grader included) with this script and run_autograder.
 #
 # It installs a Rust toolchain where run_autograder looks for it, fetches every
-# crate of Cargo.lock, and compiles the workspace once in the place where
-# run_autograder grades, so that a submission only recompiles the lab crates.
+# crate of Cargo.lock, builds the supervisor (grader-sandbox), and compiles the
+# workspace once in the place where run_autograder grades, so that a
+# submission only recompiles the lab crates.
 set -euo pipefail
 
 root=${GRADESCOPE_ROOT:-/autograder}
@@ -16,8 +17,8 @@ toolchain=${RUST_TOOLCHAIN:-stable}
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-# cc links Rust binaries; python3 writes results.json when the build fails.
-apt-get install -y -q --no-install-recommends build-essential ca-certificates curl python3
+# cc links Rust binaries.
+apt-get install -y -q --no-install-recommends build-essential ca-certificates curl
 
 # rustup, outside any home directory (as the official Rust images do), so that
 # run_autograder finds it whatever HOME is then.
@@ -30,14 +31,20 @@ fi
 rustup default "$toolchain"
 cargo --version
 
-# Warm up exactly as run_autograder builds: same directory, same target
-# directory, so that only what a submission changes is compiled again.
-export CARGO_TARGET_DIR=$root/cache/target CARGO_TERM_COLOR=never
-rm -rf "$root/work"
-cp -R "$root/source" "$root/work"
-cd "$root/work"
+# The unprivileged check processes must reach the workspace and the binaries.
+chmod 755 "$root" "$root/source"
+mkdir -p "$root/cache"
+chmod 755 "$root/cache"
+
+cd "$root/source"
 cargo fetch --locked
-cargo build --locked -p grader -p echoserver -p echoclient
-cd "$root"
+cargo build --locked -q -p grader-sandbox --target-dir "$root/cache/sandbox"
+
+# Warm up exactly as run_autograder grades: the same work path and target
+# directory, the starter as the submission (it scores 0, quickly).
+GRADESCOPE_ROOT=$root CARGO_NET_OFFLINE=true "$root/cache/sandbox/debug/grader-sandbox" \
+    grade-submission --base "$root/source" --submission "$root/source" \
+    --work "$root/work" --target-dir "$root/cache/target" \
+    --results "$root/cache/warm-up.json" --uid-base 47000 --timeout 3600
 rm -rf "$root/work"
 echo "setup.sh: ready"

@@ -8,27 +8,51 @@
 #    (the submission's grader is ignored);
 # 2. the student starter, one directory down as in a zip of the folder: 0;
 # 3. the reference with a syntax error in rio: 0, and the compiler's error in
-#    the output.
+#    the output;
+# 4. `unsafe`, a `no_mangle` `kill` and a `no_mangle` `exit` in rio: 0, and
+#    the output says lab crates may not use `unsafe`.
+# As root (CI), where the code under test runs as unprivileged uids, three
+# cheats that only that stops (see the Trust section of labs/src/instructor.md):
+# 5. the starter with a daemon that rewrites results.json, and code that
+#    prints its environment (a secret is set in run_autograder's): still 0,
+#    results.json is the grader's, the secret is nowhere, and no process of
+#    the uids is left;
+# 6. `kill -9 -1` from inside readn: it kills only its own uid's processes;
+#    the run ends with its report;
+# 7. code that tries to overwrite the grader's executables and results.json:
+#    it cannot, and the reference still gets full marks.
 # setup.sh is not run (it installs from the network); the toolchain on PATH is used.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo=$PWD
+uids_from=47000
 
-# The fake root stays between runs for its cache/ (the compiled dependencies).
-fake=${CARGO_TARGET_DIR:-$repo/target}/gradescope-test
+# The fake root stays between runs for its cache/ (the compiled
+# dependencies). As root, the check processes run as other uids: the fake
+# root must be somewhere every user may enter.
+if [ "$(id -u)" = 0 ]; then
+    fake=${TMPDIR:-/tmp}/echo-lab-gradescope-test
+else
+    fake=${CARGO_TARGET_DIR:-$repo/target}/gradescope-test
+    echo "note: not root: run_autograder cannot drop privileges here, so tests 5-7 (what only"
+    echo "      an unprivileged uid stops) are skipped; they run in CI, as root"
+fi
 rm -rf "$fake/source" "$fake/submission" "$fake/results" "$fake/work" "$fake/logs" "$fake/starter"
 mkdir -p "$fake"
+chmod 755 "$fake"
 
 echo "--- the autograder zip's content, as source/"
 cargo xtask gradescope "$fake/source" >/dev/null
 cp "$fake/source/run_autograder" "$fake/run_autograder"
+cargo xtask starter "$fake/starter" >/dev/null
 
 # Runs run_autograder on the submission prepared in $fake/submission, then
 # checks results.json: $1 full or zero.
 grade() {
     rm -rf "$fake/results"
     local started=$SECONDS
-    GRADESCOPE_ROOT=$fake bash "$fake/run_autograder" >"$fake/last-run.txt" 2>&1 ||
+    GRADESCOPE_ROOT=$fake GRADER_TEST_SECRET=hunter2-$$ bash "$fake/run_autograder" \
+        >"$fake/last-run.txt" 2>&1 ||
         { cat "$fake/last-run.txt"; echo "test.sh: run_autograder failed" >&2; exit 1; }
     echo "run_autograder took $((SECONDS - started))s"
     python3 "$repo/.ci/grader_output.py" results "$fake/results/results.json" "$1" ||
@@ -45,6 +69,42 @@ submit() {
     done
 }
 
+# Puts Rust statements at the start of readn's body in the submission.
+cheat_in_readn() {
+    python3 - "$fake/submission/crates/rio/src/lib.rs" "$1" <<'PY'
+import re, sys
+path, code = sys.argv[1:3]
+src = open(path).read()
+m = re.search(r"pub fn readn<[^{]*\{\n", src)
+assert m, "no readn in " + path
+open(path, "w").write(src[:m.end()] + code + "\n" + src[m.end():])
+PY
+}
+
+# The output of results.json must contain $1.
+output_says() {
+    python3 - "$fake/results/results.json" "$1" <<'PY'
+import json, sys
+path, want = sys.argv[1:3]
+results = json.load(open(path))
+text = results["output"] + "".join(t.get("output", "") for t in results["tests"])
+assert want in text, f"{want!r} not in the output:\n{results['output']}"
+print(f"the output says {want!r}")
+PY
+}
+
+# No process of the unprivileged uids may be left.
+no_uid_left() {
+    local left
+    left=$(ps -eo uid=,pid=,comm= | awk -v lo="$uids_from" '$1 >= lo && $1 < lo + 64')
+    if [ -n "$left" ]; then
+        echo "test.sh: processes of the unprivileged uids are still running:" >&2
+        echo "$left" >&2
+        exit 1
+    fi
+    echo "no process of uids $uids_from.. is left"
+}
+
 echo "--- 1. the reference, with a tampered grader: full marks"
 submit "$repo" .
 mkdir -p "$fake/submission/grader/src"
@@ -52,7 +112,6 @@ echo 'fn main() { println!("full marks!"); }' >"$fake/submission/grader/src/main
 grade full
 
 echo "--- 2. the starter, one directory down: 0"
-cargo xtask starter "$fake/starter" >/dev/null
 submit "$fake/starter" echo-lab-main
 grade zero
 
@@ -60,11 +119,59 @@ echo "--- 3. rio does not compile: 0, with the compiler's error"
 submit "$repo" .
 echo 'this is not rust' >>"$fake/submission/crates/rio/src/lib.rs"
 grade zero
-python3 - "$fake/results/results.json" <<'PY'
+output_says "does not compile"
+output_says "error"
+
+echo "--- 4. unsafe, a no_mangle kill, a no_mangle exit: 0, and why"
+for code in 'pub fn sneaky() -> u8 { unsafe { *std::ptr::null::<u8>() } }' \
+    '#[unsafe(no_mangle)] pub extern "C" fn kill(_pid: i32, _sig: i32) -> i32 { 0 }' \
+    '#[unsafe(no_mangle)] pub extern "C" fn exit(_code: i32) {}'; do
+    submit "$repo" .
+    echo "$code" >>"$fake/submission/crates/rio/src/lib.rs"
+    grade zero
+    output_says "Lab crates may not use \`unsafe\`"
+done
+
+if [ "$(id -u)" = 0 ]; then
+    echo "--- 5. a daemon that rewrites results.json, and code that prints its environment: 0"
+    submit "$fake/starter" .
+    cheat_in_readn "    println!(\"env: {:?}\", std::env::vars().collect::<Vec<_>>());
+    let _ = std::process::Command::new(\"setsid\").args([\"sh\", \"-c\", \"while :; do echo '{\\\"score\\\": 109, \\\"tests\\\": []}' > $fake/results/results.json; sleep 0.05; done\"]).spawn();"
+    grade zero
+    output_says "not yet implemented"
+    if grep -q "hunter2" "$fake/results/results.json" "$fake/logs/feedback.md"; then
+        echo "test.sh: the secret of run_autograder's environment reached the student's code" >&2
+        exit 1
+    fi
+    echo "the secret in run_autograder's environment is not in the results"
+    no_uid_left
+
+    echo "--- 6. kill -9 -1 from readn: only its own uid's processes die"
+    submit "$repo" .
+    cheat_in_readn "    let _ = std::process::Command::new(\"sh\").args([\"-c\", \"[ \\\"\$(id -u)\\\" != 0 ] && kill -9 -1\"]).status();"
+    rm -rf "$fake/results"
+    GRADESCOPE_ROOT=$fake bash "$fake/run_autograder" >"$fake/last-run.txt" 2>&1 ||
+        { cat "$fake/last-run.txt"; echo "test.sh: run_autograder failed" >&2; exit 1; }
+    python3 - "$fake/results/results.json" <<'PY'
 import json, sys
-output = json.load(open(sys.argv[1]))["output"]
-assert "does not compile" in output and "error" in output, output
-print("the output shows the compiler's error")
+r = json.load(open(sys.argv[1]))
+top = sum(t["max_score"] for t in r["tests"])
+ended = [t["name"] for t in r["tests"] if "ENDED EARLY" in t["output"]]
+assert ended, "no check says the process ended early"
+assert all(t["status"] == "passed" for t in r["tests"] if t["name"].startswith("lab4")), \
+    "lab 4's checks (no readn) should not be disturbed"
+print(f"score {r['score']}/{top}; {len(ended)} checks ended early, e.g. {ended[0]}")
 PY
+    no_uid_left
+
+    echo "--- 7. code that tries to overwrite the grader's executables and results: full marks"
+    submit "$repo" .
+    cheat_in_readn "    for p in [std::env::current_exe().ok(), std::env::var_os(\"GRADER_BIN_ECHOSERVER\").map(Into::into), Some(\"$fake/results/results.json\".into()), Some(\"$fake/work/Cargo.toml\".into())].into_iter().flatten() {
+        let _: Option<std::path::PathBuf> = Some(p.clone());
+        if std::fs::write(&p, b\"#!/bin/sh\\nexit 0\\n\").is_ok() { panic!(\"overwrote {}\", p.display()); }
+    }"
+    grade full
+    no_uid_left
+fi
 
 echo "test.sh: passed"

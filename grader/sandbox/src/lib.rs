@@ -11,9 +11,11 @@
 //!   keeps the deadline and sweeps what is left);
 //! - [`procs`]: the process table and the two sweeps (all descendants; all
 //!   processes of one uid);
+//! - [`netns`]: a network namespace of its own for one submission;
 //! - [`submission`]: official grading of one submission, shared by
 //!   Gradescope's `run_autograder` and `cargo xtask grade`.
 
+pub mod netns;
 pub mod procs;
 pub mod submission;
 pub mod supervise;

@@ -2,14 +2,24 @@
 //!
 //! ```text
 //! grader-sandbox supervise --deadline-ms N [--uid U] -- PROGRAM ARGS…
-//!     run one check process contained (the grader calls this; see supervise.rs)
+//!     run one process contained (the grader runs each check so; see supervise.rs)
+//! grader-sandbox grade-submission --base DIR --submission DIR --work DIR
+//!         --target-dir DIR --results FILE [--feedback FILE] [--log FILE]
+//!         [--timeout SECS] [--uid-base UID]
+//!     official grading of one submission (Gradescope's run_autograder)
 //! ```
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
+use grader_sandbox::submission::{self, Grading};
 use grader_sandbox::supervise;
 
-const USAGE: &str = "usage: grader-sandbox supervise --deadline-ms N [--uid U] -- PROGRAM [ARGS…]";
+const USAGE: &str = "\
+usage: grader-sandbox supervise --deadline-ms N [--uid U] -- PROGRAM [ARGS…]
+       grader-sandbox grade-submission --base DIR --submission DIR --work DIR --target-dir DIR
+                      --results FILE [--feedback FILE] [--log FILE] [--timeout SECS] [--uid-base UID]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,18 +32,144 @@ fn main() -> ExitCode {
                     ExitCode::from(3)
                 }
             },
-            Err(e) => {
-                eprintln!("grader-sandbox: {e}\n{USAGE}");
-                ExitCode::from(2)
-            }
+            Err(e) => usage_error(&e),
+        },
+        Some("grade-submission") => match GradeArgs::parse(&args[1..]) {
+            Ok(a) => grade_submission(&a),
+            Err(e) => usage_error(&e),
         },
         Some("-h" | "--help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
+        _ => usage_error("no command"),
+    }
+}
+
+fn usage_error(e: &str) -> ExitCode {
+    eprintln!("grader-sandbox: {e}\n{USAGE}");
+    ExitCode::from(2)
+}
+
+struct GradeArgs {
+    grading: Grading,
+    submission: PathBuf,
+    results: PathBuf,
+    feedback: Option<PathBuf>,
+    log: Option<PathBuf>,
+}
+
+impl GradeArgs {
+    fn parse(args: &[String]) -> Result<GradeArgs, String> {
+        let mut it = args.iter();
+        let (mut base, mut submission, mut work, mut target, mut results) =
+            (None, None, None, None, None);
+        let (mut feedback, mut log, mut uid_base) = (None, None, None);
+        let mut timeout = Duration::from_secs(1200);
+        while let Some(arg) = it.next() {
+            let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--base" => base = Some(PathBuf::from(value()?)),
+                "--submission" => submission = Some(PathBuf::from(value()?)),
+                "--work" => work = Some(PathBuf::from(value()?)),
+                "--target-dir" => target = Some(PathBuf::from(value()?)),
+                "--results" => results = Some(PathBuf::from(value()?)),
+                "--feedback" => feedback = Some(PathBuf::from(value()?)),
+                "--log" => log = Some(PathBuf::from(value()?)),
+                "--timeout" => {
+                    let v = value()?;
+                    let secs: u64 = v.parse().map_err(|_| format!("bad --timeout {v:?}"))?;
+                    timeout = Duration::from_secs(secs);
+                }
+                "--uid-base" => {
+                    let v = value()?;
+                    uid_base = Some(v.parse().map_err(|_| format!("bad --uid-base {v:?}"))?);
+                }
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        let need = |v: Option<PathBuf>, name: &str| v.ok_or(format!("{name} is required"));
+        Ok(GradeArgs {
+            grading: Grading {
+                base: need(base, "--base")?,
+                work: need(work, "--work")?,
+                target_dir: need(target, "--target-dir")?,
+                timeout,
+                uid_base,
+            },
+            submission: need(submission, "--submission")?,
+            results: need(results, "--results")?,
+            feedback,
+            log,
+        })
+    }
+}
+
+/// Grades, then writes the results (and feedback, and log) — only now,
+/// after every process of the submission's uids is gone. A fault of the
+/// machine still writes results: score 0 and what went wrong, so the
+/// student sees a message, and the exit status is 1.
+fn grade_submission(a: &GradeArgs) -> ExitCode {
+    let (results, feedback, code) = match submission::grade(&a.grading, &a.submission) {
+        Ok(g) => {
+            eprintln!(
+                "grader-sandbox: {}: {}/{} in {:.1} s",
+                g.status.as_str(),
+                g.score,
+                g.max_score,
+                g.elapsed.as_secs_f32()
+            );
+            (g.results_json, g.feedback_md, ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("grader-sandbox: grading failed: {e}");
+            let json = serde_json::json!({
+                "score": 0,
+                "output": format!("The autograder itself failed (not your code): {e}. Tell your instructor."),
+                "tests": [],
+            });
+            (
+                serde_json::to_string_pretty(&json).unwrap_or_default(),
+                format!("The autograder itself failed: {e}\n"),
+                ExitCode::FAILURE,
+            )
+        }
+    };
+    let log = a.grading.work.join(".grade-log.txt");
+    let mut files: Vec<(&Path, String)> = vec![(&a.results, results)];
+    if let Some(p) = &a.feedback {
+        files.push((p, feedback));
+    }
+    if let Some(p) = &a.log {
+        files.push((p, std::fs::read_to_string(&log).unwrap_or_default()));
+    }
+    for (path, text) in files {
+        if let Err(e) = write_whole(path, &text) {
+            eprintln!("grader-sandbox: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
         }
     }
+    code
+}
+
+/// Writes `text` to `path` whole or not at all (a temporary file, renamed).
+fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    // Never through a link someone left at the temporary name.
+    let _ = std::fs::remove_file(&tmp);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }

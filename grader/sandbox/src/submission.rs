@@ -3,8 +3,18 @@
 //! the grader's containment. `run_autograder` and `cargo xtask grade` both
 //! call [`grade`]; there is no second implementation.
 
+use std::io::{BufRead as _, BufReader};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::netns::{self, Net};
+use crate::procs;
+use crate::supervise::{self, Report};
 
 /// How to grade: one per job (a job grades its submissions one after the
 /// other, always at the same `work` path and with the same `target_dir`, so
@@ -107,6 +117,868 @@ pub struct Graded {
 /// `Err` only for a fault of the grading machine (the base cannot be
 /// copied, cargo cannot be started…), never for anything in the submission.
 pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
-    let _ = (grading, submission);
-    Err("grader_sandbox::submission::grade is not implemented yet".to_string())
+    let started = Instant::now();
+    let until = started + grading.timeout;
+    // Files the check processes must read: never only the owner's.
+    // SAFETY: umask has no preconditions.
+    unsafe {
+        libc::umask(0o022);
+    }
+    let mut log = String::new();
+
+    let Some(crates) = find_crates(submission) else {
+        let listing = listing(submission);
+        return not_graded(
+            grading,
+            Status::NoSubmission,
+            started,
+            format!(
+                "No `crates/*/src` directory in the submission (score 0). Submit your \
+                 repository (from GitHub, or a zip of its folder) with the lab crates in \
+                 `crates/`. What was submitted:\n\n```text\n{listing}\n```"
+            ),
+        );
+    };
+    let taken = assemble(&grading.base, &crates, &grading.work)?;
+    for line in &taken.notes {
+        log.push_str(line);
+        log.push('\n');
+    }
+    if taken.too_big {
+        return not_graded(
+            grading,
+            Status::NoSubmission,
+            started,
+            format!(
+                "The submission's `crates/*/src` hold more than {} MB or {} files: not graded \
+                 (score 0). Submit the sources only, without build output.",
+                MAX_BYTES / 1_000_000,
+                MAX_FILES
+            ),
+        );
+    }
+    reachable_by_others(&grading.work)?;
+    std::fs::create_dir_all(&grading.target_dir)
+        .map_err(|e| format!("cannot create {}: {e}", grading.target_dir.display()))?;
+    reachable_by_others(&grading.target_dir)?;
+
+    // The supervisor first: the instructor's code alone (no lab crate).
+    let sandbox = build_supervisor(grading)?;
+    // Then everything, as the grading user, with a cleared environment,
+    // under the supervisor and the deadline.
+    let mut build = Command::new(cargo());
+    build
+        .args(["build", "--bins", "--keep-going", "--offline"])
+        .arg("--message-format=json-render-diagnostics")
+        .arg("--manifest-path")
+        .arg(grading.work.join("Cargo.toml"))
+        .current_dir(&grading.work);
+    set_env(&mut build, grading, None);
+    let built = contained(&sandbox, &grading.work, build, remaining(until), false)?;
+    log.push_str(&built.stderr);
+    if built.timed_out {
+        return timed_out(grading, started, &log);
+    }
+    // The grader this build made, not one left by an earlier submission.
+    let Some(front_end) = built_executable(&built.stdout, "grader") else {
+        return not_graded(
+            grading,
+            Status::CompileError,
+            started,
+            compile_error(&built.stderr),
+        );
+    };
+
+    // Grade, unprivileged where we are root, in a network namespace of our
+    // own where we may.
+    let net = if is_root() { netns::probe() } else { Net::Host };
+    let results = grading.work.join(".grade-results.json");
+    let feedback = grading.work.join(".grade-feedback.md");
+    let mut run = Command::new(&front_end);
+    run.arg("--gradescope")
+        .arg(&results)
+        .arg("--markdown")
+        .arg(&feedback)
+        .current_dir(&grading.work);
+    set_env(&mut run, grading, grading.uid_base.filter(|_| is_root()));
+    let ran = contained(
+        &sandbox,
+        &grading.work,
+        run,
+        remaining(until),
+        net != Net::Host,
+    )?;
+    log.push_str(&ran.stdout);
+    log.push_str(&ran.stderr);
+    sweep_uids(grading);
+    if ran.timed_out {
+        return timed_out(grading, started, &log);
+    }
+    let (Ok(results_json), Ok(feedback_md)) = (
+        std::fs::read_to_string(&results),
+        std::fs::read_to_string(&feedback),
+    ) else {
+        let tail: Vec<&str> = ran.stderr.lines().rev().take(30).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(format!(
+            "the grader wrote no results; its last words:\n{}",
+            tail.join("\n")
+        ));
+    };
+    let _ = std::fs::write(grading.work.join(".grade-log.txt"), &log);
+    let mut feedback_md = feedback_md;
+    feedback_md.push_str("\n<details><summary>What was graded</summary>\n\n");
+    for line in &taken.notes {
+        feedback_md.push_str(&format!("- {line}\n"));
+    }
+    feedback_md.push_str(&format!("- {}\n</details>\n", net.describe()));
+    let mut graded = read_results(&results_json, feedback_md)?;
+    graded.elapsed = started.elapsed();
+    graded.results_json = add_note(&results_json, net.describe(), ran.leftovers);
+    Ok(graded)
+}
+
+/// Limits on what is taken from a submission.
+const MAX_BYTES: u64 = 20_000_000;
+const MAX_FILES: usize = 5_000;
+
+/// What [`assemble`] did.
+#[derive(Debug, Default)]
+pub struct Taken {
+    /// One line per lab crate (taken, or missing so the starter's is graded)
+    /// and per file left out (a symbolic link, a device…).
+    pub notes: Vec<String>,
+    /// The crates' sources are over [`MAX_BYTES`] or [`MAX_FILES`].
+    pub too_big: bool,
+}
+
+/// The submission's `crates/` directory: at the top, or up to two
+/// directories down (a zip of the repository's folder), the first in name
+/// order that holds a `*/src` directory. Links are not followed; `target/`
+/// and `.git/` are not searched.
+pub fn find_crates(submission: &Path) -> Option<PathBuf> {
+    let mut level = vec![submission.to_path_buf()];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for dir in &level {
+            let crates = dir.join("crates");
+            if is_real_dir(&crates) && has_crate(&crates) {
+                return Some(crates);
+            }
+            next.extend(subdirs(dir).into_iter().filter(|d| {
+                !matches!(
+                    d.file_name().and_then(|n| n.to_str()),
+                    Some("target" | ".git" | "node_modules")
+                )
+            }));
+        }
+        level = next;
+    }
+    None
+}
+
+fn has_crate(crates: &Path) -> bool {
+    subdirs(crates).iter().any(|c| is_real_dir(&c.join("src")))
+}
+
+/// Subdirectories (not links), sorted.
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| is_real_dir(p))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+fn is_real_dir(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+}
+
+/// A fresh copy of `base` at `work` (less `target/` and `.git/`), with each
+/// lab crate's `src/` replaced by the submission's where it has one. Only
+/// regular files and directories are taken: a link could point the build,
+/// which runs with the grading user's rights, at a file outside.
+pub fn assemble(base: &Path, crates: &Path, work: &Path) -> Result<Taken, String> {
+    if work.exists() {
+        std::fs::remove_dir_all(work)
+            .map_err(|e| format!("cannot empty {}: {e}", work.display()))?;
+    }
+    copy_tree(base, work, &mut Budget::unlimited(), &mut Vec::new())
+        .map_err(|e| format!("cannot copy {} to {}: {e}", base.display(), work.display()))?;
+    let mut taken = Taken::default();
+    let mut budget = Budget {
+        bytes: MAX_BYTES,
+        files: MAX_FILES,
+        exceeded: false,
+    };
+    for name in subdirs(&work.join("crates"))
+        .iter()
+        .filter_map(|d| d.file_name().map(|n| n.to_os_string()))
+    {
+        let shown = Path::new("crates").join(&name).join("src");
+        let theirs = crates.join(&name).join("src");
+        if !is_real_dir(&theirs) {
+            taken.notes.push(format!(
+                "{}: missing from the submission: the starter's is graded",
+                shown.display()
+            ));
+            continue;
+        }
+        let ours = work.join(&shown);
+        std::fs::remove_dir_all(&ours)
+            .map_err(|e| format!("cannot replace {}: {e}", ours.display()))?;
+        let mut skipped = Vec::new();
+        copy_tree(&theirs, &ours, &mut budget, &mut skipped)
+            .map_err(|e| format!("cannot copy {}: {e}", theirs.display()))?;
+        taken
+            .notes
+            .push(format!("{}: taken from the submission", shown.display()));
+        for s in skipped {
+            taken.notes.push(format!(
+                "{}/{}: not a regular file (a link?): left out",
+                shown.display(),
+                s.display()
+            ));
+        }
+        if budget.exceeded {
+            taken.too_big = true;
+            break;
+        }
+    }
+    Ok(taken)
+}
+
+struct Budget {
+    bytes: u64,
+    files: usize,
+    exceeded: bool,
+}
+
+impl Budget {
+    fn unlimited() -> Budget {
+        Budget {
+            bytes: u64::MAX,
+            files: usize::MAX,
+            exceeded: false,
+        }
+    }
+}
+
+/// Copies the regular files and directories of `from` to `to` (new files:
+/// fresh modification times, so cargo rebuilds what changed), skipping
+/// `target/`, `.git/` and anything else (links, devices), named in `skipped`.
+fn copy_tree(
+    from: &Path,
+    to: &Path,
+    budget: &mut Budget,
+    skipped: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    let mut entries: Vec<_> = std::fs::read_dir(from)?.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        if name == "target" || name == ".git" {
+            continue;
+        }
+        let meta = std::fs::symlink_metadata(entry.path())?;
+        if meta.is_dir() {
+            let mut inner = Vec::new();
+            copy_tree(&entry.path(), &to.join(&name), budget, &mut inner)?;
+            skipped.extend(inner.into_iter().map(|p| Path::new(&name).join(p)));
+        } else if meta.is_file() {
+            if budget.files == 0 || meta.len() > budget.bytes {
+                budget.exceeded = true;
+                return Ok(());
+            }
+            budget.files -= 1;
+            budget.bytes -= meta.len();
+            std::fs::copy(entry.path(), to.join(&name))?;
+        } else {
+            skipped.push(PathBuf::from(&name));
+        }
+        if budget.exceeded {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Fails unless every directory from `/` down to `path` lets others in
+/// (`o+x`): the check processes run as another uid and must reach the
+/// workspace and the built binaries.
+fn reachable_by_others(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    for dir in path.ancestors() {
+        if let Ok(meta) = std::fs::metadata(dir) {
+            if meta.permissions().mode() & 0o001 == 0 {
+                return Err(format!(
+                    "{} is closed to other users (mode {:o}): the unprivileged check processes \
+                     could not reach {}; grade somewhere every user may enter (chmod o+x)",
+                    dir.display(),
+                    meta.permissions().mode() & 0o7777,
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// The environment of the build and the grader: nothing but the toolchain's
+/// variables and ours. No token or secret of the caller's reaches a
+/// compiler that reads the submission, or the code under test.
+fn set_env(cmd: &mut Command, grading: &Grading, uid_base: Option<u32>) {
+    cmd.env_clear();
+    for key in [
+        "PATH",
+        "HOME",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "RUSTUP_TOOLCHAIN",
+        "LANG",
+    ] {
+        if let Some(v) = std::env::var_os(key) {
+            cmd.env(key, v);
+        }
+    }
+    cmd.env("CARGO_TARGET_DIR", &grading.target_dir)
+        .env("CARGO_TERM_COLOR", "never")
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("GRADER_TARGET_DIR_OWNER", &grading.work);
+    if let Some(base) = uid_base {
+        cmd.env("GRADER_SANDBOX_UID", base.to_string());
+    }
+}
+
+/// `cargo build -p grader-sandbox --bin grader-sandbox` in the work
+/// copy: instructor's code only, so it runs before anything of the
+/// submission is compiled.
+fn build_supervisor(grading: &Grading) -> Result<PathBuf, String> {
+    let mut cmd = Command::new(cargo());
+    cmd.args([
+        "build",
+        "--offline",
+        "-p",
+        "grader-sandbox",
+        "--bin",
+        "grader-sandbox",
+    ])
+    .arg("--message-format=json-render-diagnostics")
+    .arg("--manifest-path")
+    .arg(grading.work.join("Cargo.toml"));
+    set_env(&mut cmd, grading, None);
+    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    built_executable(&String::from_utf8_lossy(&out.stdout), "grader-sandbox").ok_or_else(|| {
+        format!(
+            "the base workspace's grader-sandbox does not build:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The executable of binary `name` in cargo's JSON messages, if this build
+/// produced it (built now, or found up to date for these sources).
+fn built_executable(messages: &str, name: &str) -> Option<PathBuf> {
+    messages.lines().find_map(|line| {
+        let msg: serde_json::Value = serde_json::from_str(line).ok()?;
+        (msg["reason"] == "compiler-artifact" && msg["target"]["name"] == name)
+            .then(|| msg["executable"].as_str().map(PathBuf::from))
+            .flatten()
+    })
+}
+
+/// What a contained command did.
+struct Ran {
+    timed_out: bool,
+    leftovers: usize,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `cmd` under the supervisor `sandbox` (a subreaper that kills
+/// everything left at its end, as each check gets), within `limit`; in a
+/// network namespace of its own when `isolate`.
+fn contained(
+    sandbox: &Path,
+    work: &Path,
+    cmd: Command,
+    limit: Duration,
+    isolate: bool,
+) -> Result<Ran, String> {
+    let out_path = work.join(format!(".grade-out-{}.txt", std::process::id()));
+    let err_path = work.join(format!(".grade-err-{}.txt", std::process::id()));
+    let create = |p: &Path| {
+        std::fs::File::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()))
+    };
+    let (out, err) = (create(&out_path)?, create(&err_path)?);
+    let (report_ours, report_theirs) =
+        UnixStream::pair().map_err(|e| format!("cannot make a socket: {e}"))?;
+    let dev_null = std::fs::File::open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
+    let mut sup = supervise::command(
+        sandbox,
+        limit,
+        None,
+        Path::new(cmd.get_program()),
+        OwnedFd::from(dev_null),
+        OwnedFd::from(report_theirs),
+    );
+    sup.args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        sup.current_dir(dir);
+    }
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            sup.env(k, v);
+        }
+    }
+    sup.stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err));
+    if isolate {
+        netns::isolate(&mut sup);
+    }
+    let mut child = sup
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", sandbox.display()))?;
+    drop(sup);
+    let status = child.wait().map_err(|e| format!("cannot wait: {e}"))?;
+    let mut line = String::new();
+    let _ = BufReader::new(report_ours).read_line(&mut line);
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_file(&err_path);
+    let report: Report = serde_json::from_str(&line)
+        .map_err(|_| format!("the supervisor ended without a report ({status}): {stderr}"))?;
+    if let Some(e) = report.error {
+        return Err(e);
+    }
+    Ok(Ran {
+        timed_out: report.timed_out,
+        leftovers: report.leftovers,
+        stdout,
+        stderr,
+    })
+}
+
+fn remaining(until: Instant) -> Duration {
+    until
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_secs(1))
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Kills every process of every uid this grading may have used.
+fn sweep_uids(grading: &Grading) {
+    let (Some(base), true) = (grading.uid_base, is_root()) else {
+        return;
+    };
+    let mut uids: Vec<u32> = procs::all()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| !p.is_zombie() && (base..base + 64).contains(&p.uid))
+        .map(|p| p.uid)
+        .collect();
+    uids.dedup();
+    for uid in uids {
+        let _ = procs::sweep_uid(uid);
+    }
+}
+
+/// The explanation for code that does not compile: the compiler's first
+/// error, and what the rule is when it is the `unsafe` one.
+pub fn compile_error(output: &str) -> String {
+    let lines: Vec<&str> = output.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("error"))
+        .unwrap_or(0);
+    let excerpt = lines[first..lines.len().min(first + 40)].join("\n");
+    let unsafe_rule = output.contains("-F unsafe-code")
+        || output.contains("forbid(unsafe_code)")
+        || output.contains("`#[forbid(unsafe_code)]`");
+    let head = if unsafe_rule {
+        "Lab crates may not use `unsafe` (nor `no_mangle`, `export_name`, `link_section` or \
+         `global_asm!`): the grader links them and they must not reach into it. Rewrite it \
+         in safe Rust; no lab needs `unsafe`. So no check could run (score 0). The \
+         compiler's error:"
+    } else {
+        "Your code does not compile, so no check could run (score 0). `cargo build` on your \
+         machine shows the same errors:"
+    };
+    format!("{head}\n\n```text\n{excerpt}\n```\n")
+}
+
+/// A row that was not graded: score 0, every lab's maximum, and `why`.
+fn not_graded(
+    grading: &Grading,
+    status: Status,
+    started: Instant,
+    why: String,
+) -> Result<Graded, String> {
+    let listed = base_checks(grading)?;
+    let mut labs: Vec<LabMark> = Vec::new();
+    for c in listed.iter().filter(|c| c.skipped.is_none()) {
+        match labs.iter_mut().find(|l| l.lab == c.lab) {
+            Some(l) => l.max_score += c.points,
+            None => labs.push(LabMark {
+                lab: c.lab,
+                score: 0,
+                max_score: c.points,
+            }),
+        }
+    }
+    let max_score = labs.iter().map(|l| l.max_score).sum();
+    let results = serde_json::json!({
+        "score": 0,
+        "output": why,
+        "tests": [],
+        "extra_data": { "max_score": max_score, "status": status.as_str() },
+    });
+    Ok(Graded {
+        status,
+        score: 0,
+        max_score,
+        labs,
+        checks: Vec::new(),
+        results_json: serde_json::to_string_pretty(&results).unwrap_or_default(),
+        feedback_md: format!("## echo-lab grader: 0/{max_score}\n\n{why}\n"),
+        elapsed: started.elapsed(),
+    })
+}
+
+fn timed_out(grading: &Grading, started: Instant, log: &str) -> Result<Graded, String> {
+    let _ = std::fs::write(grading.work.join(".grade-log.txt"), log);
+    not_graded(
+        grading,
+        Status::TimedOut,
+        started,
+        format!(
+            "Building and grading took longer than {} s, and were stopped (score 0). Every \
+             check has a deadline of its own, so this is the machine or the build, not a \
+             check: ask your instructor.",
+            grading.timeout.as_secs()
+        ),
+    )
+}
+
+/// One check as `grader --list-json` lists it.
+#[derive(Clone, Debug, Deserialize)]
+struct Listed {
+    #[allow(dead_code)]
+    id: String,
+    lab: u8,
+    points: u32,
+    skipped: Option<String>,
+}
+
+/// The base workspace's checks, as its grader lists them on this host:
+/// built once per target directory and base, then read from a cache.
+fn base_checks(grading: &Grading) -> Result<Vec<Listed>, String> {
+    let key = fingerprint(&grading.base);
+    let cache = grading
+        .target_dir
+        .join(format!("base-checks-{key:016x}.json"));
+    if let Ok(text) = std::fs::read_to_string(&cache) {
+        if let Ok(list) = serde_json::from_str(&text) {
+            return Ok(list);
+        }
+    }
+    assemble(&grading.base, &grading.base.join("crates"), &grading.work)?;
+    let mut build = Command::new(cargo());
+    build
+        .args([
+            "build",
+            "-q",
+            "--offline",
+            "-p",
+            "grader",
+            "--bin",
+            "grader",
+        ])
+        .arg("--manifest-path")
+        .arg(grading.work.join("Cargo.toml"));
+    set_env(&mut build, grading, None);
+    let out = build
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "the base workspace's grader does not build: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let mut list = Command::new(grading.target_dir.join("debug/grader"));
+    list.arg("--list-json").current_dir(&grading.work);
+    set_env(&mut list, grading, None);
+    let out = list
+        .output()
+        .map_err(|e| format!("cannot run the base's grader: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let parsed: Vec<Listed> = serde_json::from_str(&text)
+        .map_err(|e| format!("the base's grader lists no checks ({e}): {text}"))?;
+    let _ = std::fs::write(&cache, &text);
+    Ok(parsed)
+}
+
+/// A stable hash of every file under `dir` (names and contents, less
+/// `target/` and `.git/`): what decides whether a cache is still good.
+pub fn fingerprint(dir: &Path) -> u64 {
+    fn walk(dir: &Path, rel: &Path, h: &mut u64) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map(|rd| rd.filter_map(Result::ok).collect())
+            .unwrap_or_default();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let name = e.file_name();
+            if name == "target" || name == ".git" {
+                continue;
+            }
+            let rel = rel.join(&name);
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            if meta.is_dir() {
+                walk(&e.path(), &rel, h);
+            } else if meta.is_file() {
+                fnv(h, rel.as_os_str().as_encoded_bytes());
+                fnv(h, &std::fs::read(e.path()).unwrap_or_default());
+            }
+        }
+    }
+    let mut h = 0xcbf2_9ce4_8422_2325;
+    walk(dir, Path::new(""), &mut h);
+    h
+}
+
+fn fnv(h: &mut u64, bytes: &[u8]) {
+    for &b in bytes {
+        *h = (*h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    *h = (*h ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+}
+
+/// The marks in the grader's `results.json`.
+fn read_results(text: &str, feedback_md: String) -> Result<Graded, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("results.json does not parse: {e}"))?;
+    let mut checks = Vec::new();
+    let mut labs: Vec<LabMark> = Vec::new();
+    for t in v["tests"].as_array().into_iter().flatten() {
+        let mark = CheckMark {
+            id: t["extra_data"]["id"].as_str().unwrap_or("?").to_string(),
+            lab: t["extra_data"]["lab"].as_u64().unwrap_or(0) as u8,
+            score: t["score"].as_u64().unwrap_or(0) as u32,
+            max_score: t["max_score"].as_u64().unwrap_or(0) as u32,
+            passed: t["status"] == "passed",
+        };
+        match labs.iter_mut().find(|l| l.lab == mark.lab) {
+            Some(l) => {
+                l.score += mark.score;
+                l.max_score += mark.max_score;
+            }
+            None => labs.push(LabMark {
+                lab: mark.lab,
+                score: mark.score,
+                max_score: mark.max_score,
+            }),
+        }
+        checks.push(mark);
+    }
+    // A lab whose every check was skipped still has its column.
+    for s in v["extra_data"]["skipped"].as_array().into_iter().flatten() {
+        let lab = s["lab"].as_u64().unwrap_or(0) as u8;
+        if !labs.iter().any(|l| l.lab == lab) {
+            labs.push(LabMark {
+                lab,
+                score: 0,
+                max_score: 0,
+            });
+        }
+    }
+    labs.sort_by_key(|l| l.lab);
+    Ok(Graded {
+        status: Status::Graded,
+        score: labs.iter().map(|l| l.score).sum(),
+        max_score: labs.iter().map(|l| l.max_score).sum(),
+        labs,
+        checks,
+        results_json: text.to_string(),
+        feedback_md,
+        elapsed: Duration::ZERO,
+    })
+}
+
+/// `results.json` with a line about how it was graded added to its output.
+fn add_note(results: &str, net: &str, leftovers: usize) -> String {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(results) else {
+        return results.to_string();
+    };
+    let mut note = format!("\n\nOfficial grading: {net}.");
+    if leftovers > 0 {
+        note.push_str(&format!(
+            " {leftovers} processes were still running at the end and were killed."
+        ));
+    }
+    if let Some(out) = v["output"].as_str() {
+        v["output"] = serde_json::Value::String(format!("{out}{note}"));
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_else(|_| results.to_string())
+}
+
+/// A short listing of what was submitted, for the "no crates" message.
+fn listing(submission: &Path) -> String {
+    let mut lines = Vec::new();
+    let mut level = vec![(submission.to_path_buf(), 0usize)];
+    while let Some((dir, depth)) = level.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        for p in entries.into_iter().rev() {
+            let rel = p
+                .strip_prefix(submission)
+                .unwrap_or(&p)
+                .display()
+                .to_string();
+            if is_real_dir(&p) && depth < 1 {
+                level.push((p.clone(), depth + 1));
+                lines.push(format!("{rel}/"));
+            } else if is_real_dir(&p) {
+                lines.push(format!("{rel}/"));
+            } else {
+                lines.push(rel);
+            }
+        }
+    }
+    lines.sort();
+    lines.truncate(40);
+    if lines.is_empty() {
+        "(nothing)".to_string()
+    } else {
+        lines.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sandbox-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn crates_are_found_up_to_two_levels_down() {
+        let d = tmp("find");
+        assert_eq!(find_crates(&d), None);
+        std::fs::create_dir_all(d.join("a/b/crates/rio/src")).unwrap();
+        assert_eq!(find_crates(&d), Some(d.join("a/b/crates")));
+        std::fs::create_dir_all(d.join("target/crates/rio/src")).unwrap();
+        assert_eq!(find_crates(&d), Some(d.join("a/b/crates")));
+        std::fs::create_dir_all(d.join("crates/netutil/src")).unwrap();
+        assert_eq!(find_crates(&d), Some(d.join("crates")));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// Only crates/*/src is taken; links are left out; a missing crate keeps
+    /// the base's.
+    #[test]
+    fn only_sources_are_taken() {
+        let d = tmp("assemble");
+        let base = d.join("base");
+        for c in ["rio", "netutil"] {
+            std::fs::create_dir_all(base.join(format!("crates/{c}/src"))).unwrap();
+            std::fs::write(base.join(format!("crates/{c}/src/lib.rs")), "// starter").unwrap();
+            std::fs::write(base.join(format!("crates/{c}/Cargo.toml")), "# ours").unwrap();
+        }
+        std::fs::create_dir_all(base.join("grader")).unwrap();
+        std::fs::write(base.join("grader/x.rs"), "// grader").unwrap();
+        let sub = d.join("sub/crates");
+        std::fs::create_dir_all(sub.join("rio/src")).unwrap();
+        std::fs::write(sub.join("rio/src/lib.rs"), "// theirs").unwrap();
+        std::fs::write(sub.join("rio/Cargo.toml"), "# theirs").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", sub.join("rio/src/secret.rs")).unwrap();
+        let work = d.join("work");
+        let taken = assemble(&base, &sub, &work).unwrap();
+        let read = |p: &str| std::fs::read_to_string(work.join(p)).unwrap();
+        assert_eq!(read("crates/rio/src/lib.rs"), "// theirs");
+        assert_eq!(read("crates/rio/Cargo.toml"), "# ours");
+        assert_eq!(read("crates/netutil/src/lib.rs"), "// starter");
+        assert_eq!(read("grader/x.rs"), "// grader");
+        assert!(!work.join("crates/rio/src/secret.rs").exists());
+        assert!(
+            taken.notes.iter().any(|n| n.contains("secret.rs")),
+            "{:?}",
+            taken.notes
+        );
+        assert!(
+            taken
+                .notes
+                .iter()
+                .any(|n| n.contains("netutil/src: missing"))
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn the_unsafe_rule_is_explained() {
+        let out = "   Compiling rio\nerror: usage of an `unsafe` block\n --> src/lib.rs:1:1\n  = note: requested on the command line with `-F unsafe-code`\n";
+        let e = compile_error(out);
+        assert!(e.starts_with("Lab crates may not use `unsafe`"), "{e}");
+        assert!(e.contains("usage of an `unsafe` block"));
+        let e = compile_error("error[E0308]: mismatched types\n");
+        assert!(e.starts_with("Your code does not compile"), "{e}");
+    }
+
+    #[test]
+    fn results_are_read() {
+        let text = r#"{"score": 3, "output": "x", "tests": [
+            {"name": "a", "score": 2, "max_score": 2, "status": "passed", "extra_data": {"id": "lab1_rio::a", "lab": 1}},
+            {"name": "b", "score": 0, "max_score": 1, "status": "failed", "extra_data": {"id": "lab1_rio::b", "lab": 1}},
+            {"name": "c", "score": 1, "max_score": 4, "status": "failed", "extra_data": {"id": "lab3_echoserver::c", "lab": 3}}],
+            "extra_data": {"max_score": 7, "skipped": [{"id": "lab4_echoclient::d", "lab": 4, "points": 1, "reason": "no ::1"}]}}"#;
+        let g = read_results(text, String::new()).unwrap();
+        assert_eq!((g.score, g.max_score), (3, 7));
+        assert_eq!(
+            g.labs,
+            vec![
+                LabMark {
+                    lab: 1,
+                    score: 2,
+                    max_score: 3
+                },
+                LabMark {
+                    lab: 3,
+                    score: 1,
+                    max_score: 4
+                },
+                LabMark {
+                    lab: 4,
+                    score: 0,
+                    max_score: 0
+                },
+            ]
+        );
+        assert_eq!(g.checks.len(), 3);
+        assert!(g.checks[0].passed && !g.checks[1].passed);
+    }
 }
