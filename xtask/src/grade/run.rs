@@ -20,7 +20,8 @@
 //! Re-runs. A student's `marks.json` keeps the commit graded and the
 //! fingerprint of the base workspace. When both are unchanged, the
 //! submission is not graded again; a changed grader (any file of the
-//! starter, or the toolchain) changes the fingerprint and regrades all.
+//! starter that grading builds or reads, or the toolchain) changes the
+//! fingerprint and regrades all.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};

@@ -402,16 +402,26 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Top-level parts of the starter that grading neither builds nor reads:
+/// the handouts, the student's README and workflow. Fixing a typo in a
+/// handout during the term must not regrade the course.
+const NOT_GRADED: &[&str] = &["labs", ".github", "README.md"];
+
 /// A fingerprint of the base workspace: every file's path, mode and
-/// content, and the `rustc -V` the workspace builds with. A changed
-/// grader, check, manifest, lock file or toolchain changes it, and every
-/// submission is graded again. (64-bit FNV-1a: this detects changes made
-/// by the instructor, it is not a defence against anyone.)
+/// content (less [`NOT_GRADED`]), and the `rustc -V` the workspace builds
+/// with. A changed grader, check, manifest, lock file or toolchain changes
+/// it, and every submission is graded again. (64-bit FNV-1a: this detects
+/// changes made by the instructor, it is not a defence against anyone.)
 pub fn fingerprint(base: &Path) -> Result<String, String> {
     use std::os::unix::fs::PermissionsExt;
     let mut h = Fnv::new();
     let mut files = Vec::new();
     list(base, Path::new(""), &mut files)?;
+    files.retain(|rel| {
+        !rel.components()
+            .next()
+            .is_some_and(|c| NOT_GRADED.iter().any(|n| c.as_os_str() == *n))
+    });
     files.sort();
     for rel in &files {
         let path = base.join(rel);
@@ -550,7 +560,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fingerprint_follows_content_mode_and_names_but_not_build_output() {
+    fn the_fingerprint_follows_content_mode_and_names_but_not_build_output_or_handouts() {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let base = tmp.path();
@@ -561,6 +571,11 @@ mod tests {
         assert_eq!(fingerprint(base).unwrap(), first);
         fs::create_dir_all(base.join("target/debug")).unwrap();
         fs::write(base.join("target/debug/x"), "build output").unwrap();
+        assert_eq!(fingerprint(base).unwrap(), first);
+        // The handouts are not graded.
+        fs::create_dir_all(base.join("labs/src")).unwrap();
+        fs::write(base.join("labs/src/lab1-rio.md"), "a typo").unwrap();
+        fs::write(base.join("README.md"), "hello").unwrap();
         assert_eq!(fingerprint(base).unwrap(), first);
         fs::write(base.join("grader/src/lib.rs"), "fn b() {}").unwrap();
         let second = fingerprint(base).unwrap();
