@@ -115,7 +115,10 @@ struct FetchRecord {
 /// Runs it all. Progress goes to stderr; the result names who was graded,
 /// kept and not gradable.
 pub fn run(settings: &Settings, make_base: &BaseMaker, grade: &Grader) -> Result<Done, String> {
-    let out = Out::check(&settings.out)?;
+    // Absolute: grading runs commands in other directories.
+    let dir = std::path::absolute(&settings.out)
+        .map_err(|e| format!("{}: {e}", settings.out.display()))?;
+    let out = Out::check(&dir)?;
     let rows = shard_rows(&settings.roster, settings.shard);
     let started = Instant::now();
 

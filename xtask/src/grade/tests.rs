@@ -47,6 +47,11 @@ impl Fake {
     }
 
     fn grade(&self, g: &Grading, submission: &Path) -> Result<Graded, String> {
+        // Grading runs commands in other directories: relative paths break.
+        for p in [&g.base, &g.work, &g.target_dir] {
+            assert!(p.is_absolute(), "{} is relative", p.display());
+        }
+        assert!(submission.is_absolute(), "{}", submission.display());
         let seeded = g.target_dir.join("seed").exists();
         // What a first build leaves in the target directory.
         fs::create_dir_all(&g.target_dir).unwrap();
@@ -552,4 +557,22 @@ fn a_student_no_longer_in_the_roster_leaves_the_directory() {
     assert!(!s.out.join("students/alice").exists());
     assert!(!s.out.join(".work/clones/alice").exists());
     assert_eq!(read(&s.out, "gradebook.csv").lines().count(), 2);
+}
+
+#[test]
+fn a_relative_output_directory_works() {
+    let c = Course::new();
+    c.repo("alice", &[(NOV, "pass a")]);
+    // The same directory, relative to the current one.
+    let cwd = std::env::current_dir().unwrap();
+    let up = "../".repeat(cwd.components().count() - 1);
+    let abs = c.path("rel");
+    let rel = PathBuf::from(format!("{up}{}", abs.strip_prefix("/").unwrap().display()));
+    assert!(rel.is_relative());
+    let s = Settings {
+        out: rel,
+        ..c.settings(&c.roster(&["alice"]), "unused")
+    };
+    c.run(&s).unwrap();
+    assert!(read(&abs, "gradebook.csv").contains(",graded,4,10,4,0"));
 }
