@@ -6,6 +6,7 @@
 //! cargo xtask starter DIR      write the student repository to DIR
 //! cargo xtask gradescope DIR   the same, plus Gradescope's setup.sh and run_autograder
 //! cargo xtask variants [NAME…]  broken variants of the reference: each must fail its checks
+//! cargo xtask cheats [NAME…]    cheats: each must earn nothing and leave nothing running
 //! ```
 //!
 //! The student repository is this workspace with every marked solution
@@ -15,6 +16,7 @@
 //! proves that it builds without warnings, fails every check and passes
 //! again once the reference bodies are put back.
 
+mod cheats;
 mod leaks;
 mod markers;
 mod tree;
@@ -30,7 +32,8 @@ use grader::steps::ALL;
 const USAGE: &str = "\
 usage: cargo xtask starter DIR      write the student repository to DIR (new or empty)
        cargo xtask gradescope DIR   the same, with Gradescope's setup.sh and run_autograder at its root
-       cargo xtask variants [NAME]  grade the broken variants of xtask/variants.toml: each must fail its checks";
+       cargo xtask variants [NAME]  grade the broken variants of xtask/variants.toml: each must fail its checks
+       cargo xtask cheats [NAME]    grade the cheats of xtask/cheats.toml: each must earn nothing and leave nothing running";
 
 /// The Gradescope scripts, copied to the root of the autograder zip.
 const GRADESCOPE: &[&str] = &["setup.sh", "run_autograder"];
@@ -43,6 +46,10 @@ fn main() -> ExitCode {
         ["variants", ref names @ ..] => {
             let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
             variants::run(&workspace_root(), &names)
+        }
+        ["cheats", ref names @ ..] => {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            cheats::run(&workspace_root(), &names)
         }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");

@@ -82,10 +82,9 @@ fn string(t: &toml_edit::Table, key: &str, name: &str) -> Result<String, String>
         .ok_or(format!("variant {name}: `{key}` must be a string"))
 }
 
-/// `src` with the marked region inside `fn function` replaced by `body`,
-/// re-indented to the region's `BEGIN` line.
-pub fn apply(src: &str, function: &str, body: &str) -> Result<String, String> {
-    let lines: Vec<&str> = src.lines().collect();
+/// The first and last line (the `BEGIN` and `END` markers) of the marked
+/// region inside `fn function`.
+pub fn region(lines: &[&str], function: &str) -> Result<(usize, usize), String> {
     let is_fn = |l: &str| {
         let t = l.trim_start();
         let t = t.strip_prefix("pub ").unwrap_or(t);
@@ -103,6 +102,14 @@ pub fn apply(src: &str, function: &str, body: &str) -> Result<String, String> {
     let end = (begin..lines.len())
         .find(|&i| lines[i].trim_start().starts_with(END))
         .ok_or(format!("the region of `fn {function}` has no end"))?;
+    Ok((begin, end))
+}
+
+/// `src` with the marked region inside `fn function` replaced by `body`,
+/// re-indented to the region's `BEGIN` line.
+pub fn apply(src: &str, function: &str, body: &str) -> Result<String, String> {
+    let lines: Vec<&str> = src.lines().collect();
+    let (begin, end) = region(&lines, function)?;
     let indent = &lines[begin][..lines[begin].len() - lines[begin].trim_start().len()];
     let mut out: Vec<String> = lines[..begin].iter().map(|l| l.to_string()).collect();
     out.extend(dedent(body).lines().map(|l| {
@@ -117,7 +124,7 @@ pub fn apply(src: &str, function: &str, body: &str) -> Result<String, String> {
 }
 
 /// `body` without its common leading white space and outer blank lines.
-fn dedent(body: &str) -> String {
+pub fn dedent(body: &str) -> String {
     let body = body.trim_matches('\n');
     let cut = body
         .lines()
@@ -223,7 +230,7 @@ pub fn run(root: &Path, only: &[String]) -> Result<(), String> {
 
 /// A fresh copy of the lab crates and the grader, with a workspace manifest
 /// that names only them. Its `target` is kept between runs.
-fn lay_out_copy(root: &Path, copy: &Path) -> Result<(), String> {
+pub fn lay_out_copy(root: &Path, copy: &Path) -> Result<(), String> {
     for dir in ["crates", "grader"] {
         let _ = std::fs::remove_dir_all(copy.join(dir));
         tree::copy(root, copy, dir)?;
@@ -240,6 +247,8 @@ fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<String, String>
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
+        // That target directory is this copy's alone (one copy, one path).
+        .env("GRADER_TARGET_DIR_OWNER", dir)
         .env("CARGO_TERM_COLOR", "never")
         .args(["run", "-q", "-p", "grader", "--"]);
     for id in checks {

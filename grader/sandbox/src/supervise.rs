@@ -184,8 +184,10 @@ fn supervise(opts: &Options) -> Report {
         let _ = tx.send(());
     });
     report.timed_out = rx.recv_timeout(opts.deadline).is_err();
-    procs::kill_group(pid);
-    procs::kill(pid);
+    if report.timed_out {
+        procs::kill_group(pid);
+        procs::kill(pid);
+    }
 
     // Everything left now was started by the code under test, or by a
     // check that was killed at its deadline.
@@ -209,6 +211,9 @@ fn supervise(opts: &Options) -> Report {
         killed = swept.killed;
         names = swept.names.clone();
     }
+    // Anything still in the check's group (its members were swept above;
+    // this is for a group whose leader outlived the sweep's view).
+    procs::kill_group(pid);
     report.leftovers = killed;
     report.leftover_names = names;
     report.gave_up = swept.gave_up;
@@ -218,7 +223,7 @@ fn supervise(opts: &Options) -> Report {
         Err(e) => report.error = Some(format!("cannot wait for the check: {e}")),
     }
     // Zombies that were reparented to us while we waited.
-    procs::reap_except(&[]);
+    procs::reap_all();
     report
 }
 
