@@ -47,6 +47,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# no __pycache__ in labs/tools: the starter copies labs/ whole
+sys.dont_write_bytecode = True
 sys.path.insert(0, str(ROOT / "labs" / "tools"))
 import figures  # noqa: E402  (labs/tools/figures.py: the markers and the figure HTML)
 
