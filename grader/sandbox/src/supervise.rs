@@ -20,7 +20,8 @@
 //! 2. makes itself undumpable, so a process of the same uid cannot open its
 //!    `/proc/PID/fd` or `/proc/PID/mem`;
 //! 3. starts the check in a process group of its own, as the unprivileged
-//!    `--uid` when one is given (it must then be root), dying with it;
+//!    `--uid` when one is given (it must then be root; the uid then also
+//!    gets a process limit of its own), dying with it;
 //! 4. waits for its exit, at most `--deadline-ms`;
 //! 5. kills the check's group, then everything left: every process of the
 //!    uid at once when there is one ([`procs::sweep_uid`]), and every
@@ -46,6 +47,11 @@ use crate::procs;
 pub const CHECK_FD: RawFd = 3;
 /// The fd on which the supervisor writes its [`Report`].
 pub const REPORT_FD: RawFd = 4;
+
+/// Most processes a check may have at once when it runs as a uid of its own
+/// (`RLIMIT_NPROC`, counted per uid, threads included): far more than any
+/// check needs (lab 5 runs a hundred clients and as many server threads).
+const MAX_PROCESSES: libc::rlim_t = 2048;
 
 /// How long the supervisor keeps killing leftovers before it gives up.
 const SWEEP_LIMIT: Duration = Duration::from_secs(3);
@@ -153,12 +159,24 @@ fn supervise(opts: &Options) -> Report {
         // std drops the supplementary groups (setgroups(0)) when root sets a uid.
         cmd.uid(uid).gid(uid);
     }
-    // SAFETY: prctl and getppid are async-signal-safe; nothing is allocated.
+    let limit_processes = opts.uid.is_some();
+    // SAFETY: prctl and setrlimit are async-signal-safe; nothing is allocated.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             // After the uid change (which clears it): die with the supervisor.
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                 return Err(io::Error::last_os_error());
+            }
+            // A uid of its own, so a process limit of its own: a fork bomb
+            // stops at MAX_PROCESSES instead of filling the machine.
+            if limit_processes {
+                let limit = libc::rlimit {
+                    rlim_cur: MAX_PROCESSES,
+                    rlim_max: MAX_PROCESSES,
+                };
+                if libc::setrlimit(libc::RLIMIT_NPROC, &limit) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
             }
             Ok(())
         });
