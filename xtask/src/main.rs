@@ -11,14 +11,16 @@
 //!
 //! The student repository is this workspace with every marked solution
 //! region replaced by a `todo!()` that names its handout step
-//! ([`markers`]), less the instructor's files ([`tree`]), and checked for
-//! any solution line left behind ([`leaks`]). `.ci/starter-check` then
+//! ([`markers`]), less the instructor's files ([`tree`]) and the handouts'
+//! speaker notes ([`notes`]), and checked for any solution line left
+//! behind ([`leaks`]). `.ci/starter-check` then
 //! proves that it builds without warnings, fails every check and passes
 //! again once the reference bodies are put back.
 
 mod cheats;
 mod leaks;
 mod markers;
+mod notes;
 mod tree;
 mod variants;
 
@@ -81,6 +83,7 @@ fn starter(root: &Path, out: &Path) -> Result<BTreeMap<(u8, u8), usize>, String>
     let out = prepare_out(root, out)?;
     copy_allowed(root, &out)?;
     let replaced = strip_crates(&out)?;
+    notes::strip_handouts(&out)?;
     let leaks = leaks::find(root, &out)?;
     if !leaks.is_empty() {
         return Err(format!(
