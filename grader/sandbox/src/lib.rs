@@ -12,6 +12,8 @@
 //! - [`procs`]: the process table and the two sweeps (all descendants; all
 //!   processes of one uid);
 //! - [`netns`]: a network namespace of its own for one submission;
+//! - [`uids`]: leases on the unprivileged uids, so that two graders on one
+//!   machine never share one;
 //! - [`submission`]: official grading of one submission, shared by
 //!   Gradescope's `run_autograder` and `cargo xtask grade`.
 
@@ -19,3 +21,4 @@ pub mod netns;
 pub mod procs;
 pub mod submission;
 pub mod supervise;
+pub mod uids;

@@ -594,7 +594,8 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Kills every process of every uid this grading may have used.
+/// Kills every process of every uid this grading may have used and that no
+/// other grader holds now (a uid another grader has leased is its own).
 fn sweep_uids(grading: &Grading) {
     let (Some(base), true) = (grading.uid_base, is_root()) else {
         return;
@@ -605,9 +606,12 @@ fn sweep_uids(grading: &Grading) {
         .filter(|p| !p.is_zombie() && (base..base + 64).contains(&p.uid))
         .map(|p| p.uid)
         .collect();
+    uids.sort_unstable();
     uids.dedup();
     for uid in uids {
-        let _ = procs::sweep_uid(uid);
+        if let Ok(Some(_lease)) = crate::uids::lease(uid) {
+            let _ = procs::sweep_uid(uid);
+        }
     }
 }
 
