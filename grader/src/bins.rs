@@ -22,17 +22,28 @@ pub enum Binary {
     EchoServer,
     /// Lab 4's `echoclient`.
     EchoClient,
+    /// Lab 5's `echoservert`: a thread per client.
+    EchoServerT,
+    /// Lab 5's `echoservers`: one thread, `poll(2)`.
+    EchoServerS,
 }
 
 impl Binary {
-    /// Both binaries.
-    pub const ALL: [Binary; 2] = [Binary::EchoServer, Binary::EchoClient];
+    /// Every binary of the labs.
+    pub const ALL: [Binary; 4] = [
+        Binary::EchoServer,
+        Binary::EchoClient,
+        Binary::EchoServerT,
+        Binary::EchoServerS,
+    ];
 
     /// Its name as a package and a binary.
     pub fn name(self) -> &'static str {
         match self {
             Binary::EchoServer => "echoserver",
             Binary::EchoClient => "echoclient",
+            Binary::EchoServerT => "echoservert",
+            Binary::EchoServerS => "echoservers",
         }
     }
 
@@ -41,6 +52,7 @@ impl Binary {
         match self {
             Binary::EchoServer => 3,
             Binary::EchoClient => 4,
+            Binary::EchoServerT | Binary::EchoServerS => 5,
         }
     }
 
@@ -49,6 +61,8 @@ impl Binary {
         match self {
             Binary::EchoServer => "GRADER_ECHOSERVER",
             Binary::EchoClient => "GRADER_ECHOCLIENT",
+            Binary::EchoServerT => "GRADER_ECHOSERVERT",
+            Binary::EchoServerS => "GRADER_ECHOSERVERS",
         }
     }
 
@@ -57,6 +71,8 @@ impl Binary {
         match self {
             Binary::EchoServer => "GRADER_BIN_ECHOSERVER",
             Binary::EchoClient => "GRADER_BIN_ECHOCLIENT",
+            Binary::EchoServerT => "GRADER_BIN_ECHOSERVERT",
+            Binary::EchoServerS => "GRADER_BIN_ECHOSERVERS",
         }
     }
 
@@ -65,6 +81,8 @@ impl Binary {
         match self {
             Binary::EchoServer => "GRADER_BUILD_ERROR_ECHOSERVER",
             Binary::EchoClient => "GRADER_BUILD_ERROR_ECHOCLIENT",
+            Binary::EchoServerT => "GRADER_BUILD_ERROR_ECHOSERVERT",
+            Binary::EchoServerS => "GRADER_BUILD_ERROR_ECHOSERVERS",
         }
     }
 

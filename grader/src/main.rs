@@ -48,8 +48,8 @@ fn parse_args() -> Result<Options, String> {
             "--lab" => {
                 let v = value("--lab")?;
                 match v.parse::<u8>() {
-                    Ok(n @ 1..=4) => opts.lab = Some(n),
-                    _ => return Err(format!("--lab takes 1, 2, 3 or 4, not {v:?}")),
+                    Ok(n @ 1..=5) => opts.lab = Some(n),
+                    _ => return Err(format!("--lab takes 1, 2, 3, 4 or 5, not {v:?}")),
                 }
             }
             "--check" => opts.checks.push(value("--check")?),

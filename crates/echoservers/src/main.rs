@@ -40,11 +40,14 @@ fn run(port: u16) -> anyhow::Result<()> {
         if ready.listener {
             accept_clients(&mut pool);
         }
-        for (peer, e) in pool.check_clients(&ready) {
-            log(
-                io::stderr(),
-                format_args!("echoservers: connection from {}: {e}", peer_name(peer)),
-            );
+        // only when some client is ready: a new connection alone needs no more
+        if ready.clients.iter().any(|revents| !revents.is_empty()) {
+            for (peer, e) in pool.check_clients(&ready) {
+                log(
+                    io::stderr(),
+                    format_args!("echoservers: connection from {}: {e}", peer_name(peer)),
+                );
+            }
         }
     }
     // END SOLUTION
