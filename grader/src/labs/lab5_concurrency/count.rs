@@ -47,12 +47,13 @@ pub(super) fn counts_bytes_across_clients(ctx: &mut Ctx, bin: Binary) -> CheckRe
     ));
     let gate = Gate::new(CLIENTS);
     let budget = ctx.budget(PATIENCE);
+    let gate_wait = ctx.budget(PATIENCE + std::time::Duration::from_secs(2));
     let ports: Vec<std::sync::Mutex<u16>> = (0..CLIENTS).map(|_| Default::default()).collect();
     let failed = run_clients(CLIENTS, &[&gate], |i| {
         let mut c: TcpStream = connect(addr, budget)?;
         let port = c.local_addr().map_err(|e| e.to_string())?.port();
         *ports[i].lock().unwrap_or_else(|e| e.into_inner()) = port;
-        gate.pass(budget)?;
+        gate.pass(gate_wait)?;
         echo_exactly(&mut c, &payload(i), budget)
     });
     if !failed.is_empty() {

@@ -48,13 +48,16 @@ pub(super) fn clients_at_once(ctx: &mut Ctx, bin: Binary) -> CheckResult {
     let connected = Gate::new(AT_ONCE);
     let first_echo = Gate::new(AT_ONCE);
     let budget = ctx.budget(PATIENCE);
+    // longer than a read may wait: a client still waiting for its echo
+    // fails by itself before those at the gate give up and close
+    let gate_wait = ctx.budget(PATIENCE + Duration::from_secs(2));
     let failed = run_clients(AT_ONCE, &[&connected, &first_echo], |i| {
         let mut c = connect(addr, budget)?;
-        connected.pass(budget)?;
+        connected.pass(gate_wait)?;
         for r in 0..ROUNDS {
             echo_exactly(&mut c, &lines_of(i, r), budget).map_err(|e| format!("round {r}: {e}"))?;
             if r == 0 {
-                first_echo.pass(budget)?;
+                first_echo.pass(gate_wait)?;
             }
         }
         Ok(())

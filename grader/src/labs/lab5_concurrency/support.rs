@@ -175,9 +175,15 @@ where
             })
             .collect()
     });
-    // the one to show: a client that failed by itself, not because of another
-    failed.sort_by_key(|(i, why)| (why.contains("another client failed"), *i));
+    // the one to show first: a client that failed by itself, not one that
+    // gave up waiting for the others
+    failed.sort_by_key(|(i, why)| (gave_up(why), *i));
     failed
+}
+
+/// Did this client fail only because it gave up waiting at a [`Gate`]?
+fn gave_up(why: &str) -> bool {
+    why.contains("another client failed") || why.contains("got this far")
 }
 
 /// The failure for clients that failed, with the server's state.
@@ -190,10 +196,17 @@ pub(super) fn clients_failed(
 ) -> Failure {
     let (first, why) = &failed[0];
     ctx.step(what);
+    let own = failed.iter().filter(|(_, why)| !gave_up(why)).count();
     let f = Failure::new(
         format!("all {n} clients served"),
-        format!("{} of {n} failed; client {first}: {why}", failed.len()),
+        format!("{own} of {n} failed; client {first}: {why}"),
     );
+    let f = match failed.len() - own {
+        0 => f,
+        waited => f.note(format!(
+            "{waited} more gave up waiting for those: all {n} must be served at once"
+        )),
+    };
     with_server(f, server)
 }
 
