@@ -89,10 +89,7 @@ pub fn grader_manifest(text: &str) -> Result<String, String> {
     {
         default.retain(|f| f.as_str() != Some("lab5"));
     }
-    if let Some(tests) = doc
-        .get_mut("test")
-        .and_then(|t| t.as_array_of_tables_mut())
-    {
+    if let Some(tests) = doc.get_mut("test").and_then(|t| t.as_array_of_tables_mut()) {
         tests.retain(|t| t.get("name").and_then(|n| n.as_str()) != Some("lab5_concurrency"));
     }
     Ok(doc.to_string())

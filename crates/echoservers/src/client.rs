@@ -168,8 +168,7 @@ impl Client {
         if (revents.contains(PollFlags::OUT) || trouble) && !self.output.is_empty() {
             self.on_writable()?;
         }
-        if (revents.contains(PollFlags::IN) || trouble) && self.interest().contains(PollFlags::IN)
-        {
+        if (revents.contains(PollFlags::IN) || trouble) && self.interest().contains(PollFlags::IN) {
             self.on_readable()?;
         }
         Ok(())

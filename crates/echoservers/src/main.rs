@@ -62,7 +62,10 @@ fn accept_clients(pool: &mut Pool) {
     loop {
         match pool.listener().accept() {
             Ok((conn, peer)) => {
-                log(io::stdout(), format_args!("Connected to {}", peer_name(peer)));
+                log(
+                    io::stdout(),
+                    format_args!("Connected to {}", peer_name(peer)),
+                );
                 if let Err(e) = pool.add_client(conn, peer) {
                     log(
                         io::stderr(),
@@ -73,7 +76,11 @@ fn accept_clients(pool: &mut Pool) {
             // the queue is empty: back to poll
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,
             // a signal, or a client that gave up while it waited: next one
-            Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::ConnectionAborted) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::Interrupted | ErrorKind::ConnectionAborted
+                ) => {}
             Err(e) => {
                 // EMFILE: poll would report the listener ready again at
                 // once; pause (every client waits too) instead of spinning

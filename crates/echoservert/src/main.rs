@@ -55,7 +55,10 @@ fn run(port: u16) -> anyhow::Result<()> {
                 continue;
             }
         };
-        log(io::stdout(), format_args!("Connected to {}", peer_name(peer)));
+        log(
+            io::stdout(),
+            format_args!("Connected to {}", peer_name(peer)),
+        );
         let total = Arc::clone(&total);
         // `move`: the thread owns the socket (and its handle on the total);
         // Builder::spawn returns an error where thread::spawn would panic
