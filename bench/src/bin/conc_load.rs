@@ -18,9 +18,15 @@
 //! over each concurrent one, MB/s of each concurrent one over the
 //! iterative, and idle memory of the threaded server over the event loop.
 //!
-//! Not pinned: concurrency on 2 cores is what is measured. The context
-//! switches of the whole machine (`/proc/stat`) during each load are
-//! printed per MiB, since they are what a thread per client costs.
+//! Placement: not pinned by default, since concurrency on 2 cores is what
+//! is measured; the scheduler shares the cores per thread, so the server
+//! with 64 threads gets more of them than the one with 1, against 129
+//! client threads. `--pin` puts each server on one CPU (the last) and the
+//! clients on another (the first): then every server has a core of its
+//! own, and the clients, all on the other, are what limits the figures
+//! (`bench/README.md`). The context switches of the whole machine
+//! (`/proc/stat`) during each load are printed per MiB, since they are
+//! what a thread per client costs.
 //!
 //! ```text
 //! cargo build --release -p bench -p echoserver -p echoservert -p echoservers
@@ -38,12 +44,14 @@ use bench::server::{Server, ServerCmd, sibling};
 use bench::stats::{median, percentile, times, verdict};
 
 const USAGE: &str = "\
-usage: conc_load [--quick] [--rounds N] [--clients N] [--per-client-kib N] [--idle N]
+usage: conc_load [--quick] [--rounds N] [--clients N] [--per-client-kib N] [--idle N] [--pin]
   --quick             a smoke run: 1 round, 16 clients of 256 KiB, 200 idle connections
   --rounds N          rounds, each measuring every server once (default 5)
   --clients N         load clients at once (default 64)
   --per-client-kib N  KiB of 100-byte lines each load client sends (default 2048)
-  --idle N            idle connections for the memory figure (default 1000)";
+  --idle N            idle connections for the memory figure (default 1000)
+  --pin               each server on the last CPU, the clients on the first (default:
+                      the scheduler places them)";
 
 /// Line length of the load, `'\n'` included.
 const LINE: usize = 100;
@@ -53,6 +61,8 @@ const PROBE_LINE: &[u8] = b"probe: how long for an echo?...\n";
 const DEADLINE: Duration = Duration::from_secs(10);
 
 struct Config {
+    /// (server CPU, client CPU), or `None` for no pinning.
+    pin: Option<(usize, usize)>,
     rounds: usize,
     clients: usize,
     per_client: usize,
@@ -66,7 +76,15 @@ fn parse(mut args: Args) -> Result<Option<Config>> {
     }
     let quick = args.flag("--quick");
     let pick = |q, d| if quick { q } else { d };
+    let pin = match args.flag("--pin") {
+        false => None,
+        true => bench::pin::allowed_cpus()
+            .ok()
+            .filter(|cpus| cpus.len() >= 2)
+            .and_then(|cpus| Some((*cpus.last()?, *cpus.first()?))),
+    };
     let config = Config {
+        pin,
         rounds: args.value("--rounds")?.unwrap_or(pick(1, 5)),
         clients: args.value("--clients")?.unwrap_or(pick(16, 64)),
         per_client: args
@@ -136,8 +154,16 @@ fn run(config: Config) -> Result<()> {
         .iter()
         .map(|n| Ok(ServerCmd::new(sibling(n)?, &["0"])))
         .collect::<Result<_>>()?;
+    let placement = match config.pin {
+        Some((server, client)) => format!("servers on CPU {server}, clients on CPU {client}"),
+        None => "not pinned".to_string(),
+    };
+    // the clients' threads inherit this thread's CPU
+    if let Some((_, client)) = config.pin {
+        bench::pin::pin_to(client).context("cannot pin the clients")?;
+    }
     println!(
-        "conc_load: 127.0.0.1, not pinned, {} rounds; per server and round: {} clients at once \
+        "conc_load: 127.0.0.1, {placement}, {} rounds; per server and round: {} clients at once \
          streaming {} KiB each of {LINE}-byte lines, a probe timing round trips meanwhile, and \
          {} idle connections",
         config.rounds,
@@ -149,7 +175,15 @@ fn run(config: Config) -> Result<()> {
     for round in 0..config.rounds {
         for k in 0..names.len() {
             let i = (k + round) % names.len();
-            let mut server = Server::start(&cmds[i], DEADLINE)?;
+            // the server inherits the CPU of the thread that starts it
+            if let Some((server, _)) = config.pin {
+                bench::pin::pin_to(server).context("cannot pin the server")?;
+            }
+            let started = Server::start(&cmds[i], DEADLINE);
+            if let Some((_, client)) = config.pin {
+                bench::pin::pin_to(client).context("cannot pin the clients")?;
+            }
+            let mut server = started?;
             let at_rest = conc::fds_and_threads(server.pid())?;
             let run = conc::load_with_probe(
                 server.port(),
