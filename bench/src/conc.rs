@@ -31,8 +31,9 @@ pub struct LoadRun {
     pub bytes: usize,
     /// From the first byte sent to the last byte echoed, over all clients.
     pub elapsed: Duration,
-    /// The probe's round trips, in the order made (at least one: the probe
-    /// waits for its first echo even if the load is over by then).
+    /// The probe's round trips that began before the load's last echo, in
+    /// the order made (at least one: the probe waits for its first echo
+    /// even if the load is over by then).
     pub probe: Vec<Duration>,
     /// Context switches of the whole machine during the run
     /// (`/proc/stat`), when known.
@@ -72,23 +73,49 @@ pub fn load_with_probe(
     let (load, probe) = thread::scope(|s| {
         let load: Vec<_> = conns
             .into_iter()
-            .map(|c| s.spawn(move || crate::load::bulk_on(c, per_client, line_len)))
+            .map(|c| {
+                s.spawn(move || {
+                    // bulk_on's time runs to the last byte echoed, before
+                    // the EOF that follows it
+                    let began = Instant::now();
+                    let r = crate::load::bulk_on(c, per_client, line_len);
+                    let last_echo = r.as_ref().map_or(began, |took| began + *took);
+                    (r.map(|_| ()), last_echo)
+                })
+            })
             .collect();
         let probe = s.spawn(|| probe_until(port, probe_line, &done));
         let mut result = Ok(());
+        // when the last load client had its last echo
+        let mut ended = started;
         for client in load {
-            let r = client
+            let (r, finished) = client
                 .join()
-                .unwrap_or_else(|_| Err(io::Error::other("a load client panicked")));
+                .unwrap_or_else(|_| (Err(io::Error::other("a load client panicked")), started));
+            ended = ended.max(finished);
             if let Err(e) = r {
                 result = Err(e);
             }
         }
-        let elapsed = started.elapsed();
+        let elapsed = ended - started;
         done.store(true, Ordering::Relaxed);
         let probe = probe
             .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the probe panicked")));
+            .unwrap_or_else(|_| Err(io::Error::other("the probe panicked")))
+            .map(|times| {
+                // only what the load could delay: round trips begun before
+                // its last echo (an iterative server's probe gets its one
+                // echo after that, and its next round trips do not count)
+                let during: Vec<Duration> = times
+                    .iter()
+                    .filter(|(began, _)| *began < ended)
+                    .map(|&(_, took)| took)
+                    .collect();
+                match during.is_empty() {
+                    true => times.iter().take(1).map(|&(_, took)| took).collect(),
+                    false => during,
+                }
+            });
         (result.map(|()| elapsed), probe)
     });
     let elapsed = load?;
@@ -106,8 +133,9 @@ pub fn load_with_probe(
 /// The most round trips the probe makes, whatever the load does.
 const PROBE_MAX: usize = 1_000_000;
 
-/// Round trips of `line` on one connection until `done` (and at least one).
-fn probe_until(port: u16, line: &[u8], done: &AtomicBool) -> io::Result<Vec<Duration>> {
+/// Round trips of `line` on one connection until `done` (and at least
+/// one): when each began, and how long it took.
+fn probe_until(port: u16, line: &[u8], done: &AtomicBool) -> io::Result<Vec<(Instant, Duration)>> {
     let mut stream = connect(port, PROBE_TIMEOUT)?;
     stream.set_nodelay(true)?;
     let mut echo = vec![0; line.len()];
@@ -116,7 +144,7 @@ fn probe_until(port: u16, line: &[u8], done: &AtomicBool) -> io::Result<Vec<Dura
         let start = Instant::now();
         stream.write_all(line)?;
         stream.read_exact(&mut echo)?;
-        times.push(start.elapsed());
+        times.push((start, start.elapsed()));
         if echo != line {
             return Err(io::Error::new(ErrorKind::InvalidData, "wrong probe echo"));
         }
@@ -162,7 +190,11 @@ pub fn fds_and_threads(pid: u32) -> io::Result<(usize, usize)> {
 
 /// Waits until process `pid` is back to `at_rest` descriptors and threads
 /// (those of the clients that left are closed), for at most `deadline`.
-fn settle(pid: u32, at_rest: (usize, usize), deadline: Duration) -> io::Result<()> {
+///
+/// # Errors
+///
+/// `/proc/PID` cannot be read, or the deadline passed.
+pub fn settle(pid: u32, at_rest: (usize, usize), deadline: Duration) -> io::Result<()> {
     let until = Instant::now() + deadline;
     while fds_and_threads(pid)? > at_rest {
         if Instant::now() > until {

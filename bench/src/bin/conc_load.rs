@@ -10,8 +10,9 @@
 //! * **probe**: meanwhile, one more client times round trips of a 32-byte
 //!   line: its p99 is what an interactive client sees while the server is
 //!   busy. The iterative server answers it only when the load is over;
-//! * **idle memory** (`echoservert` and `echoservers` only): the growth of
-//!   the server's `VmRSS` with 1000 idle connections, per connection.
+//! * **idle memory** (`echoservert` and `echoservers` only), first, on the
+//!   fresh server: the growth of its `VmRSS` with 1000 idle connections,
+//!   per connection.
 //!
 //! Then it prints a row per server and, last, the ratios (medians of the
 //! per-round ratios, as in `echo_load`): probe p99 of the iterative server
@@ -185,6 +186,16 @@ fn run(config: Config) -> Result<()> {
             }
             let mut server = started?;
             let at_rest = conc::fds_and_threads(server.pid())?;
+            // idle connections first, on a fresh server: after the load, its
+            // heap has room that the idle clients' few bytes would reuse
+            if i > 0 {
+                let per_conn =
+                    conc::idle_memory(server.pid(), server.port(), config.idle, at_rest, DEADLINE)
+                        .with_context(|| format!("{}: idle connections", names[i]))?;
+                results[i].idle.push(per_conn);
+            }
+            conc::settle(server.pid(), at_rest, DEADLINE)
+                .with_context(|| format!("{}: after the idle connections", names[i]))?;
             let run = conc::load_with_probe(
                 server.port(),
                 config.clients,
@@ -194,12 +205,6 @@ fn run(config: Config) -> Result<()> {
             )
             .with_context(|| format!("{}: load", names[i]))?;
             record(&mut results[i], &run);
-            if i > 0 {
-                let per_conn =
-                    conc::idle_memory(server.pid(), server.port(), config.idle, at_rest, DEADLINE)
-                        .with_context(|| format!("{}: idle connections", names[i]))?;
-                results[i].idle.push(per_conn);
-            }
             server.check_alive()?;
         }
     }
