@@ -43,17 +43,28 @@ pub enum Binary {
     EchoServer,
     /// Lab 4's `echoclient`.
     EchoClient,
+    /// Lab 5's `echoservert`: a thread per client.
+    EchoServerT,
+    /// Lab 5's `echoservers`: one thread, `poll(2)`.
+    EchoServerS,
 }
 
 impl Binary {
-    /// Both binaries.
-    pub const ALL: [Binary; 2] = [Binary::EchoServer, Binary::EchoClient];
+    /// Every binary of the labs.
+    pub const ALL: [Binary; 4] = [
+        Binary::EchoServer,
+        Binary::EchoClient,
+        Binary::EchoServerT,
+        Binary::EchoServerS,
+    ];
 
     /// Its name as a package and a binary.
     pub fn name(self) -> &'static str {
         match self {
             Binary::EchoServer => "echoserver",
             Binary::EchoClient => "echoclient",
+            Binary::EchoServerT => "echoservert",
+            Binary::EchoServerS => "echoservers",
         }
     }
 
@@ -62,6 +73,7 @@ impl Binary {
         match self {
             Binary::EchoServer => 3,
             Binary::EchoClient => 4,
+            Binary::EchoServerT | Binary::EchoServerS => 5,
         }
     }
 
@@ -70,6 +82,8 @@ impl Binary {
         match self {
             Binary::EchoServer => "GRADER_ECHOSERVER",
             Binary::EchoClient => "GRADER_ECHOCLIENT",
+            Binary::EchoServerT => "GRADER_ECHOSERVERT",
+            Binary::EchoServerS => "GRADER_ECHOSERVERS",
         }
     }
 

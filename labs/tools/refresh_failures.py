@@ -152,6 +152,13 @@ PASSING = [
     ("lab3-echoserver.md", "lab3_echoserver", "survive"),
     ("lab4-echoclient.md", "lab4_echoclient", "connect_"), ("lab4-echoclient.md", "lab4_echoclient", "echo_"),
     ("lab4-echoclient.md", "lab4_echoclient", "halfclose"), ("lab4-echoclient.md", "lab4_echoclient", "server_"),
+    # lab 5's failures quote figures that change from run to run (CPU time,
+    # VmRSS, how many of 100 clients gave up): they are not in BUGS
+    ("lab5-concurrency.md", "lab5_concurrency", "echoservert_"),
+    ("lab5-concurrency.md", "lab5_concurrency", "counts_bytes"),
+    ("lab5-concurrency.md", "lab5_concurrency", "echoservers_accepts"),
+    ("lab5-concurrency.md", "lab5_concurrency", "echoservers_"),
+    ("lab5-concurrency.md", "lab5_concurrency", "never_reads"),
 ]
 
 
