@@ -170,15 +170,8 @@ pub fn own_target_dir(root: &Path, exe: &Path) -> Option<PathBuf> {
     }
     Some(target.join(format!(
         "grader-{:016x}",
-        fnv1a(root.as_os_str().as_encoded_bytes())
+        grader_sandbox::files::fnv1a(root.as_os_str().as_encoded_bytes())
     )))
-}
-
-/// FNV-1a, 64 bits: a stable name for a path, not a secret.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// In the runner: builds what the checks need — the supervisor, each binary

@@ -12,7 +12,6 @@
 //! killed.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::tree;
@@ -333,28 +332,9 @@ struct Graded {
     text: String,
 }
 
-/// `cargo run -p grader -- --check ID …` in `dir`, with its own target.
 fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<Graded, String> {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(dir)
-        .env("CARGO_TARGET_DIR", target)
-        // That target directory is this copy's alone (one copy, one path).
-        .env("GRADER_TARGET_DIR_OWNER", dir)
-        .env("CARGO_TERM_COLOR", "never")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .args(["run", "-q", "-p", "grader", "--"]);
-    for id in checks {
-        cmd.args(["--check", id]);
-    }
-    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-    Ok(Graded {
-        code: out.status.code(),
-        text: format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    })
+    let (code, text) = variants::run_grader(dir, target, checks)?;
+    Ok(Graded { code, text })
 }
 
 fn indent(text: &str) -> String {

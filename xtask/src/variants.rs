@@ -242,14 +242,20 @@ pub fn lay_out_copy(root: &Path, copy: &Path) -> Result<(), String> {
     tree::write(&copy.join("Cargo.toml"), &manifest)
 }
 
-/// `cargo run -p grader -- --check ID …` in `dir`; its stdout and stderr.
-fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<String, String> {
+/// `cargo run -p grader -- --check ID …` in `dir`, in `target`: its exit
+/// status and its stdout and stderr.
+pub fn run_grader(
+    dir: &Path,
+    target: &Path,
+    checks: &[String],
+) -> Result<(Option<i32>, String), String> {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
         // That target directory is this copy's alone (one copy, one path).
         .env("GRADER_TARGET_DIR_OWNER", dir)
         .env("CARGO_TERM_COLOR", "never")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .args(["run", "-q", "-p", "grader", "--"]);
     for id in checks {
         cmd.args(["--check", id]);
@@ -260,9 +266,15 @@ fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<String, String>
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    Ok((out.status.code(), text))
+}
+
+/// [`run_grader`], which must end with its report.
+fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<String, String> {
+    let (code, text) = run_grader(dir, target, checks)?;
     // Exit 1 is "not full marks", which is what we want; anything else
     // (2: bad options, 101: the build failed) is a broken variant.
-    match out.status.code() {
+    match code {
         Some(0 | 1) => Ok(text),
         _ => Err(format!("the grader did not run:\n{}", indent(&text))),
     }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use crate::files::Fnv;
 use crate::netns::{self, Net};
 use crate::procs;
 use crate::supervise::{self, Report};
@@ -754,7 +755,7 @@ fn base_checks(grading: &Grading) -> Result<Vec<Listed>, String> {
 /// A stable hash of every file under `dir` (names and contents, less
 /// `target/` and `.git/`): what decides whether a cache is still good.
 pub fn fingerprint(dir: &Path) -> u64 {
-    fn walk(dir: &Path, rel: &Path, h: &mut u64) {
+    fn walk(dir: &Path, rel: &Path, h: &mut Fnv) {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
             .map(|rd| rd.filter_map(Result::ok).collect())
             .unwrap_or_default();
@@ -771,21 +772,14 @@ pub fn fingerprint(dir: &Path) -> u64 {
             if meta.is_dir() {
                 walk(&e.path(), &rel, h);
             } else if meta.is_file() {
-                fnv(h, rel.as_os_str().as_encoded_bytes());
-                fnv(h, &std::fs::read(e.path()).unwrap_or_default());
+                h.add(rel.as_os_str().as_encoded_bytes());
+                h.add(&std::fs::read(e.path()).unwrap_or_default());
             }
         }
     }
-    let mut h = 0xcbf2_9ce4_8422_2325;
+    let mut h = Fnv::default();
     walk(dir, Path::new(""), &mut h);
-    h
-}
-
-fn fnv(h: &mut u64, bytes: &[u8]) {
-    for &b in bytes {
-        *h = (*h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    *h = (*h ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    h.finish()
 }
 
 /// The marks in the grader's `results.json`.
