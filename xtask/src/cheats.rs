@@ -378,6 +378,31 @@ pub fn readn(r: &mut R) -> usize {
         assert!(!judge_report("nothing", false).is_empty());
     }
 
+    /// The first wall holds for every lab crate, a new one too: each
+    /// manifest forbids `unsafe_code` (and so `no_mangle` and friends).
+    #[test]
+    fn every_lab_crate_forbids_unsafe() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+            let manifest = entry.unwrap().path().join("Cargo.toml");
+            let doc: toml_edit::DocumentMut = tree::read(&manifest).unwrap().parse().unwrap();
+            let level = doc
+                .get("lints")
+                .and_then(|l| l.get("rust"))
+                .and_then(|r| r.get("unsafe_code"))
+                .and_then(|v| v.as_str());
+            assert_eq!(
+                level,
+                Some("forbid"),
+                "{} must set [lints.rust] unsafe_code = \"forbid\"",
+                manifest.display()
+            );
+            seen += 1;
+        }
+        assert!(seen >= 4);
+    }
+
     #[test]
     fn the_list_parses_and_every_edit_applies() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
