@@ -25,7 +25,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo=$PWD
-uids_from=47000
+# The unprivileged uids run_autograder uses (GRADER_UID_BASE, as it reads it).
+uids_from=${GRADER_UID_BASE:-47000}
+export GRADER_UID_BASE=$uids_from
 
 # The fake root stays between runs for its cache/ (the compiled
 # dependencies). As root, the check processes run as other uids: the fake

@@ -1,7 +1,8 @@
 //! Benchmarks for echo-lab: how fast is `rio`, and how fast is the echo
 //! server, each against the textbook's algorithm in the same run.
 //!
-//! Two programs, each a plain `main`:
+//! Three programs, each a plain `main` (`conc_load`, for lab 5's
+//! concurrent servers, is described in its own file):
 //!
 //! * `rio_bench` reads ~200 MB of generated lines with [`rio::Rio`], with
 //!   `std::io::BufReader` and with [`textbook::TextbookRio`], a Rust
@@ -39,6 +40,9 @@
 //! * [`load`]: the three client-side measurements of `echo_load`.
 //! * [`pin`]: keeping a benchmark on one CPU, so placement luck does not
 //!   pass for a difference between servers.
+//! * [`conc`]: `conc_load`'s measurements of lab 5's concurrent servers:
+//!   64 clients at once with a probe timing round trips meanwhile, and the
+//!   memory of an idle connection.
 //!
 //! Simplified on purpose: only loopback (`127.0.0.1`), every loop is
 //! bounded by a count and every socket operation by a timeout, so a broken
@@ -46,6 +50,7 @@
 
 pub mod args;
 pub mod baseline;
+pub mod conc;
 pub mod data;
 pub mod load;
 pub mod pin;

@@ -99,12 +99,25 @@ fn bulk_block(line_len: usize) -> Vec<u8> {
 ///
 /// If `line_len` is 0.
 pub fn bulk(port: u16, total: usize, line_len: usize) -> io::Result<Duration> {
+    bulk_on(connect(port)?, total, line_len)
+}
+
+/// [`bulk`] on a connection made beforehand (with timeouts set): so that
+/// many clients can all be connected before any starts.
+///
+/// # Errors
+///
+/// As for [`bulk`].
+///
+/// # Panics
+///
+/// If `line_len` is 0.
+pub fn bulk_on(mut reader: TcpStream, total: usize, line_len: usize) -> io::Result<Duration> {
     assert!(line_len > 0, "a line has at least its '\\n'");
     let total = total.div_ceil(line_len) * line_len;
     let block = bulk_block(line_len);
     // twice over, so that any piece of the stream is one slice of it
     let twice = [&block[..], &block[..]].concat();
-    let mut reader = connect(port)?;
     let mut writer = reader.try_clone()?;
 
     let start = Instant::now();

@@ -164,6 +164,11 @@ impl Server {
         self.port
     }
 
+    /// The server's process id, to read its `/proc/PID` files.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The program's file name, for the tables.
     pub fn name(&self) -> &str {
         &self.name

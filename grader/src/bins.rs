@@ -43,17 +43,28 @@ pub enum Binary {
     EchoServer,
     /// Lab 4's `echoclient`.
     EchoClient,
+    /// Lab 5's `echoservert`: a thread per client.
+    EchoServerT,
+    /// Lab 5's `echoservers`: one thread, `poll(2)`.
+    EchoServerS,
 }
 
 impl Binary {
-    /// Both binaries.
-    pub const ALL: [Binary; 2] = [Binary::EchoServer, Binary::EchoClient];
+    /// Every binary of the labs.
+    pub const ALL: [Binary; 4] = [
+        Binary::EchoServer,
+        Binary::EchoClient,
+        Binary::EchoServerT,
+        Binary::EchoServerS,
+    ];
 
     /// Its name as a package and a binary.
     pub fn name(self) -> &'static str {
         match self {
             Binary::EchoServer => "echoserver",
             Binary::EchoClient => "echoclient",
+            Binary::EchoServerT => "echoservert",
+            Binary::EchoServerS => "echoservers",
         }
     }
 
@@ -62,6 +73,7 @@ impl Binary {
         match self {
             Binary::EchoServer => 3,
             Binary::EchoClient => 4,
+            Binary::EchoServerT | Binary::EchoServerS => 5,
         }
     }
 
@@ -70,6 +82,8 @@ impl Binary {
         match self {
             Binary::EchoServer => "GRADER_ECHOSERVER",
             Binary::EchoClient => "GRADER_ECHOCLIENT",
+            Binary::EchoServerT => "GRADER_ECHOSERVERT",
+            Binary::EchoServerS => "GRADER_ECHOSERVERS",
         }
     }
 
@@ -156,15 +170,8 @@ pub fn own_target_dir(root: &Path, exe: &Path) -> Option<PathBuf> {
     }
     Some(target.join(format!(
         "grader-{:016x}",
-        fnv1a(root.as_os_str().as_encoded_bytes())
+        grader_sandbox::files::fnv1a(root.as_os_str().as_encoded_bytes())
     )))
-}
-
-/// FNV-1a, 64 bits: a stable name for a path, not a secret.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// In the runner: builds what the checks need — the supervisor, each binary

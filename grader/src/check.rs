@@ -121,13 +121,15 @@ impl Debug for Check {
     }
 }
 
-/// `lab1_rio`, `lab2_netutil`, `lab3_echoserver`, `lab4_echoclient`.
+/// `lab1_rio`, `lab2_netutil`, `lab3_echoserver`, `lab4_echoclient`,
+/// `lab5_concurrency`.
 pub fn lab_slug(lab: u8) -> &'static str {
     match lab {
         1 => "lab1_rio",
         2 => "lab2_netutil",
         3 => "lab3_echoserver",
-        _ => "lab4_echoclient",
+        4 => "lab4_echoclient",
+        _ => "lab5_concurrency",
     }
 }
 

@@ -2,7 +2,7 @@
 //! and by the score report `cargo run -p grader`.
 //!
 //! Every check is registered once, in `labs/`, with its lab step, points
-//! and deadline ([`check::Check`]). The four test targets
+//! and deadline ([`check::Check`]). The test targets, one per lab
 //! (`tests/lab1_rio.rs` …) each run one lab's slice of that list through
 //! [`harness`]; `main.rs` runs all of it and prints points ([`report`]).
 //! Either way each check runs in a process of its own that is killed at its
@@ -16,7 +16,7 @@
 //! - [`scripted`]: readers and writers that replay a script of chunks,
 //!   `Interrupted`, errors and EOF, for the in-process `rio` checks;
 //! - [`process`]: child processes with guards, line waits and fd counts;
-//! - [`bins`]: building (or naming) `echoserver` and `echoclient`;
+//! - [`bins`]: building (or naming) the lab binaries;
 //! - [`peers`]: echo servers under test, hostile clients and fake servers;
 //! - [`fakes`]: fake servers that record what an `echoclient` sends, and a
 //!   pseudo-terminal to type at it;

@@ -23,6 +23,7 @@ use std::time::Instant;
 use grader::check::Check;
 use grader::runner::{self, Outcome, Runner, Verdict};
 use grader::{bins, harness, labs, report};
+use grader_sandbox::files::write_whole;
 
 const USAGE: &str = "usage: grader [--lab N] [--check PATTERN]... [--gradescope FILE] [--markdown FILE] [--jobs N] [--list-json]";
 
@@ -171,26 +172,6 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
-}
-
-/// Writes `text` to `path` whole or not at all: to a temporary file beside
-/// it, then renamed over it.
-fn write_whole(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    // Never through a link someone left at the temporary name.
-    let _ = std::fs::remove_file(&tmp);
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
 
 /// Runs the checks on `jobs` worker threads, printing a progress line as

@@ -24,7 +24,8 @@ pub const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// `::1`.
 pub const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 
-/// An `echoserver` child process and the port it listens on.
+/// An echo server child process (`echoserver`, or lab 5's `echoservert` or
+/// `echoservers`) and the port it listens on.
 pub struct EchoServer {
     /// The process; killed when this is dropped.
     pub proc: Proc,
@@ -35,13 +36,23 @@ pub struct EchoServer {
 impl EchoServer {
     /// Starts `echoserver 0` and waits for `listening on port N`.
     pub fn start(ctx: &mut Ctx) -> Result<EchoServer, Failure> {
-        let path = Binary::EchoServer.path()?;
-        ctx.step("start `echoserver 0` and wait for `listening on port N` on its stdout");
+        EchoServer::start_bin(ctx, Binary::EchoServer)
+    }
+
+    /// Starts the server `bin` (`echoserver`, `echoservert`, `echoservers`)
+    /// on port 0 and waits for `listening on port N`: they share lab 3's
+    /// command line, so lab 3's process checks run against each.
+    pub fn start_bin(ctx: &mut Ctx, bin: Binary) -> Result<EchoServer, Failure> {
+        let path = bin.path()?;
+        let name = bin.name();
+        ctx.step(format!(
+            "start `{name} 0` and wait for `listening on port N` on its stdout"
+        ));
         let mut cmd = Command::new(&path);
         cmd.arg("0");
-        let mut proc = Proc::spawn("echoserver", cmd).map_err(|e| {
+        let mut proc = Proc::spawn(name, cmd).map_err(|e| {
             Failure::new(
-                "echoserver to start",
+                format!("{name} to start"),
                 format!("could not run {}: {e}", path.display()),
             )
         })?;
@@ -58,7 +69,7 @@ impl EchoServer {
                 "listening on port 0",
             ));
         }
-        ctx.step(format!("echoserver says it listens on port {port}"));
+        ctx.step(format!("{name} says it listens on port {port}"));
         Ok(EchoServer { proc, port })
     }
 
@@ -83,11 +94,12 @@ impl EchoServer {
 
     /// Fails unless the server process is still running.
     pub fn expect_alive(&mut self, ctx: &mut Ctx) -> Result<(), Failure> {
+        let name = self.proc.name().to_string();
         if self.proc.is_running() {
-            ctx.step("echoserver is still running  ok");
+            ctx.step(format!("{name} is still running  ok"));
             Ok(())
         } else {
-            ctx.step("is echoserver still running?");
+            ctx.step(format!("is {name} still running?"));
             Err(Failure::new(
                 "the server to keep running: a client's fault must never stop it",
                 self.proc.describe(),

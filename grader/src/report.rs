@@ -70,7 +70,7 @@ pub fn text(outcomes: &[Outcome]) -> String {
             };
             let _ = writeln!(
                 s,
-                "  {} {:<44} {:>7}  step {}: {}{why}",
+                "  {} {:<52} {:>7}  step {}: {}{why}",
                 mark(o),
                 o.check.name,
                 pts,
@@ -79,7 +79,7 @@ pub fn text(outcomes: &[Outcome]) -> String {
             );
         }
         let (got, max) = totals(of_lab.iter().copied());
-        let _ = writeln!(s, "  {:<46} {:>7}", "subtotal", format!("{got}/{max}"));
+        let _ = writeln!(s, "  {:<54} {:>7}", "subtotal", format!("{got}/{max}"));
     }
     s.push_str(&skipped_text(outcomes));
     let (got, max) = totals(outcomes);

@@ -382,7 +382,19 @@ impl Runner {
         if let Some(why) = self.cannot_run(check) {
             return Outcome::skipped(*check, why);
         }
-        let slot = self.uid_base.map(|base| self.slots.take(base));
+        let slot = match self.uid_base.map(|base| self.slots.take(base)).transpose() {
+            Ok(slot) => slot,
+            Err(e) => {
+                return Outcome {
+                    check: *check,
+                    verdict: Verdict::Aborted(format!("the grader could not lease a uid: {e}")),
+                    steps: Vec::new(),
+                    stray_output: String::new(),
+                    leftovers: None,
+                    elapsed: Duration::ZERO,
+                };
+            }
+        };
         let uid = slot.as_ref().map(|s| s.uid);
         let started = Instant::now();
         let mut outcome = match self.contain(check, uid) {
@@ -683,50 +695,47 @@ fn started() -> &'static Mutex<Vec<i32>> {
     STARTED.get_or_init(Default::default)
 }
 
-/// Uids for checks running at the same time: each check gets one of its
-/// own, so that killing every process of its uid touches no other check.
+/// Uids for checks running at the same time: each check leases one of its
+/// own ([`grader_sandbox::uids`]), so that killing every process of its uid
+/// touches no other check, of this grader or of another on the machine.
 #[derive(Debug, Default)]
 struct Slots {
-    used: Mutex<Vec<bool>>,
+    lock: Mutex<()>,
     freed: Condvar,
 }
 
 struct Slot<'a> {
     slots: &'a Slots,
-    index: usize,
     uid: u32,
+    _lease: grader_sandbox::uids::Lease,
 }
 
 impl Slots {
-    fn take(&self, base: u32) -> Slot<'_> {
-        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+    fn take(&self, base: u32) -> io::Result<Slot<'_>> {
+        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(i) = used.iter().position(|u| !u) {
-                used[i] = true;
-                return Slot {
-                    slots: self,
-                    index: i,
-                    uid: base + i as u32,
-                };
+            for uid in base..base + UID_SLOTS {
+                if let Some(lease) = grader_sandbox::uids::lease(uid)? {
+                    return Ok(Slot {
+                        slots: self,
+                        uid,
+                        _lease: lease,
+                    });
+                }
             }
-            if (used.len() as u32) < UID_SLOTS {
-                used.push(true);
-                let i = used.len() - 1;
-                return Slot {
-                    slots: self,
-                    index: i,
-                    uid: base + i as u32,
-                };
-            }
-            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+            // All taken (by our checks, or another grader's): wait for one
+            // of ours to end, or look again shortly for another's.
+            guard = self
+                .freed
+                .wait_timeout(guard, Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        let mut used = self.slots.used.lock().unwrap_or_else(|e| e.into_inner());
-        used[self.index] = false;
         self.slots.freed.notify_one();
     }
 }

@@ -5,19 +5,25 @@
 //! ```text
 //! cargo xtask starter DIR      write the student repository to DIR
 //! cargo xtask gradescope DIR   the same, plus Gradescope's setup.sh and run_autograder
+//!   … --without-lab 5          either, for a course without the optional lab 5
 //! cargo xtask variants [NAME…]  broken variants of the reference: each must fail its checks
+//! cargo xtask cheats [NAME…]    cheats: each must earn nothing and leave nothing running
 //! ```
 //!
 //! The student repository is this workspace with every marked solution
 //! region replaced by a `todo!()` that names its handout step
-//! ([`markers`]), less the instructor's files ([`tree`]), and checked for
-//! any solution line left behind ([`leaks`]). `.ci/starter-check` then
+//! ([`markers`]), less the instructor's files ([`tree`]) and the handouts'
+//! speaker notes ([`notes`]), and checked for any solution line left
+//! behind ([`leaks`]). `.ci/starter-check` then
 //! proves that it builds without warnings, fails every check and passes
 //! again once the reference bodies are put back.
 
+mod cheats;
 mod grade;
 mod leaks;
 mod markers;
+mod notes;
+mod optional;
 mod tree;
 mod variants;
 
@@ -31,7 +37,9 @@ use grader::steps::ALL;
 const USAGE: &str = "\
 usage: cargo xtask starter DIR      write the student repository to DIR (new or empty)
        cargo xtask gradescope DIR   the same, with Gradescope's setup.sh and run_autograder at its root
-       cargo xtask variants [NAME]  grade the broken variants of xtask/variants.toml: each must fail its checks";
+       cargo xtask variants [NAME]  grade the broken variants of xtask/variants.toml: each must fail its checks
+       cargo xtask cheats [NAME]    grade the cheats of xtask/cheats.toml: each must earn nothing and leave nothing running
+         (starter and gradescope take --without-lab 5: for a course that leaves out the optional lab 5)";
 
 /// The Gradescope scripts, copied to the root of the autograder zip.
 const GRADESCOPE: &[&str] = &["setup.sh", "run_autograder"];
@@ -39,11 +47,20 @@ const GRADESCOPE: &[&str] = &["setup.sh", "run_autograder"];
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["starter", dir] => starter(&workspace_root(), Path::new(dir)).map(|_| ()),
-        ["gradescope", dir] => gradescope(&workspace_root(), Path::new(dir)),
+        ["starter", dir] => starter(&workspace_root(), Path::new(dir), None).map(|_| ()),
+        ["gradescope", dir] => gradescope(&workspace_root(), Path::new(dir), None),
+        ["starter", dir, "--without-lab", lab] => without(lab)
+            .and_then(|lab| starter(&workspace_root(), Path::new(dir), Some(lab)).map(|_| ())),
+        ["gradescope", dir, "--without-lab", lab] => {
+            without(lab).and_then(|lab| gradescope(&workspace_root(), Path::new(dir), Some(lab)))
+        }
         ["variants", ref names @ ..] => {
             let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
             variants::run(&workspace_root(), &names)
+        }
+        ["cheats", ref names @ ..] => {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            cheats::run(&workspace_root(), &names)
         }
         ["grade", ref rest @ ..] => {
             let rest: Vec<String> = rest.iter().map(|a| a.to_string()).collect();
@@ -73,12 +90,31 @@ fn workspace_root() -> PathBuf {
     here.parent().unwrap_or(here).to_path_buf()
 }
 
-/// Writes the student repository for the workspace at `root` into `out`.
-/// Returns the regions replaced, per step.
-fn starter(root: &Path, out: &Path) -> Result<BTreeMap<(u8, u8), usize>, String> {
+/// The lab `--without-lab` names: only the optional one may go.
+fn without(lab: &str) -> Result<u8, String> {
+    match lab.parse::<u8>() {
+        Ok(n) if n == optional::OPTIONAL_LAB => Ok(n),
+        _ => Err(format!(
+            "--without-lab {lab}: only lab {} is optional",
+            optional::OPTIONAL_LAB
+        )),
+    }
+}
+
+/// Writes the student repository for the workspace at `root` into `out`,
+/// less the optional lab `without`. Returns the regions replaced, per step.
+fn starter(
+    root: &Path,
+    out: &Path,
+    without: Option<u8>,
+) -> Result<BTreeMap<(u8, u8), usize>, String> {
     let out = prepare_out(root, out)?;
     copy_allowed(root, &out)?;
+    if without.is_some() {
+        optional::leave_out_lab5(&out)?;
+    }
     let replaced = strip_crates(&out)?;
+    notes::strip_handouts(&out)?;
     let leaks = leaks::find(root, &out)?;
     if !leaks.is_empty() {
         return Err(format!(
@@ -87,14 +123,14 @@ fn starter(root: &Path, out: &Path) -> Result<BTreeMap<(u8, u8), usize>, String>
         ));
     }
     trim_lockfile(&out)?;
-    summarize(&out, &replaced);
+    summarize(&out, &replaced, without);
     Ok(replaced)
 }
 
 /// The starter plus the Gradescope scripts at its root: the content of the
 /// autograder zip.
-fn gradescope(root: &Path, out: &Path) -> Result<(), String> {
-    starter(root, out)?;
+fn gradescope(root: &Path, out: &Path, without: Option<u8>) -> Result<(), String> {
+    starter(root, out, without)?;
     for name in GRADESCOPE {
         tree::copy(&root.join("autograder/gradescope"), out, name)?;
     }
@@ -200,9 +236,12 @@ fn trim_lockfile(out: &Path) -> Result<(), String> {
 }
 
 /// Prints what was written: the regions per step, and steps with none.
-fn summarize(out: &Path, replaced: &BTreeMap<(u8, u8), usize>) {
+fn summarize(out: &Path, replaced: &BTreeMap<(u8, u8), usize>, without: Option<u8>) {
     println!("starter written to {}", out.display());
-    for step in ALL {
+    if let Some(lab) = without {
+        println!("  (without lab {lab})");
+    }
+    for step in ALL.iter().filter(|s| Some(s.lab) != without) {
         let n = replaced.get(&(step.lab, step.number)).copied().unwrap_or(0);
         let what = if n == 0 {
             "no marked region: nothing to write in this step".to_string()

@@ -82,10 +82,9 @@ fn string(t: &toml_edit::Table, key: &str, name: &str) -> Result<String, String>
         .ok_or(format!("variant {name}: `{key}` must be a string"))
 }
 
-/// `src` with the marked region inside `fn function` replaced by `body`,
-/// re-indented to the region's `BEGIN` line.
-pub fn apply(src: &str, function: &str, body: &str) -> Result<String, String> {
-    let lines: Vec<&str> = src.lines().collect();
+/// The first and last line (the `BEGIN` and `END` markers) of the marked
+/// region inside `fn function`.
+pub fn region(lines: &[&str], function: &str) -> Result<(usize, usize), String> {
     let is_fn = |l: &str| {
         let t = l.trim_start();
         let t = t.strip_prefix("pub ").unwrap_or(t);
@@ -103,6 +102,14 @@ pub fn apply(src: &str, function: &str, body: &str) -> Result<String, String> {
     let end = (begin..lines.len())
         .find(|&i| lines[i].trim_start().starts_with(END))
         .ok_or(format!("the region of `fn {function}` has no end"))?;
+    Ok((begin, end))
+}
+
+/// `src` with the marked region inside `fn function` replaced by `body`,
+/// re-indented to the region's `BEGIN` line.
+pub fn apply(src: &str, function: &str, body: &str) -> Result<String, String> {
+    let lines: Vec<&str> = src.lines().collect();
+    let (begin, end) = region(&lines, function)?;
     let indent = &lines[begin][..lines[begin].len() - lines[begin].trim_start().len()];
     let mut out: Vec<String> = lines[..begin].iter().map(|l| l.to_string()).collect();
     out.extend(dedent(body).lines().map(|l| {
@@ -117,7 +124,7 @@ pub fn apply(src: &str, function: &str, body: &str) -> Result<String, String> {
 }
 
 /// `body` without its common leading white space and outer blank lines.
-fn dedent(body: &str) -> String {
+pub fn dedent(body: &str) -> String {
     let body = body.trim_matches('\n');
     let cut = body
         .lines()
@@ -223,7 +230,7 @@ pub fn run(root: &Path, only: &[String]) -> Result<(), String> {
 
 /// A fresh copy of the lab crates and the grader, with a workspace manifest
 /// that names only them. Its `target` is kept between runs.
-fn lay_out_copy(root: &Path, copy: &Path) -> Result<(), String> {
+pub fn lay_out_copy(root: &Path, copy: &Path) -> Result<(), String> {
     for dir in ["crates", "grader"] {
         let _ = std::fs::remove_dir_all(copy.join(dir));
         tree::copy(root, copy, dir)?;
@@ -235,12 +242,20 @@ fn lay_out_copy(root: &Path, copy: &Path) -> Result<(), String> {
     tree::write(&copy.join("Cargo.toml"), &manifest)
 }
 
-/// `cargo run -p grader -- --check ID …` in `dir`; its stdout and stderr.
-fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<String, String> {
+/// `cargo run -p grader -- --check ID …` in `dir`, in `target`: its exit
+/// status and its stdout and stderr.
+pub fn run_grader(
+    dir: &Path,
+    target: &Path,
+    checks: &[String],
+) -> Result<(Option<i32>, String), String> {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
+        // That target directory is this copy's alone (one copy, one path).
+        .env("GRADER_TARGET_DIR_OWNER", dir)
         .env("CARGO_TERM_COLOR", "never")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .args(["run", "-q", "-p", "grader", "--"]);
     for id in checks {
         cmd.args(["--check", id]);
@@ -251,9 +266,15 @@ fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<String, String>
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    Ok((out.status.code(), text))
+}
+
+/// [`run_grader`], which must end with its report.
+fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<String, String> {
+    let (code, text) = run_grader(dir, target, checks)?;
     // Exit 1 is "not full marks", which is what we want; anything else
     // (2: bad options, 101: the build failed) is a broken variant.
-    match out.status.code() {
+    match code {
         Some(0 | 1) => Ok(text),
         _ => Err(format!("the grader did not run:\n{}", indent(&text))),
     }

@@ -4,7 +4,8 @@
 //! port N`, then loops for ever: `accept` one client, print `Connected to
 //! (HOST, PORT)`, [`echoserver::echo`] until the client closes, close, and
 //! `accept` the next. One client at a time: the next one waits in the
-//! kernel's queue (up to `LISTENQ`) until the current one is done.
+//! kernel's accept queue (`LISTENQ` + 1 of them on Linux, fewer if
+//! `net.core.somaxconn` is lower) until the current one is done.
 //!
 //! This is the wrapper layer of the lecture (csapp.c's capitalised
 //! functions): the library returns errors, the program decides. A bad
@@ -90,10 +91,13 @@ fn run(port: u16) -> anyhow::Result<()> {
     loop {
         match listener.accept() {
             Ok((conn, peer)) => serve_one(conn, peer),
-            // ECONNABORTED (a client gave up while queued), EMFILE...: not fatal
+            // EMFILE, ENFILE, ENOBUFS...: not fatal. (A client that reset
+            // while queued is no error here on Linux: accept returns it, and
+            // its first read fails. The BSDs fail accept with ECONNABORTED.)
             Err(e) => {
                 log(io::stderr(), format_args!("echoserver: accept: {e}"));
-                // EMFILE would fail again at once: pause instead of spinning
+                // EMFILE leaves the client queued, so accept would fail again
+                // at once: pause instead of spinning
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
         }

@@ -12,8 +12,9 @@
 //!   before it tries the next one.
 //! * A server listens on `[::]` with `IPV6_V6ONLY` off: one dual-stack
 //!   socket takes IPv6 clients and IPv4 clients, who show up with
-//!   IPv4-mapped addresses (`::ffff:127.0.0.1`). On a host without IPv6 it
-//!   listens on `0.0.0.0` instead.
+//!   IPv4-mapped addresses (`::ffff:127.0.0.1`). On a kernel without IPv6
+//!   (where the IPv6 socket cannot be made) it listens on `0.0.0.0`
+//!   instead.
 //! * `SO_REUSEADDR` lets a restarted server bind its port at once, while
 //!   the connections of the previous run sit in `TIME_WAIT`.
 //!
@@ -26,7 +27,8 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
 /// The backlog passed to `listen`: how many connections the kernel queues
-/// for a server that has not accepted them yet.
+/// for a server that has not accepted them yet. (Linux queues one more
+/// than the backlog, and caps the backlog at `net.core.somaxconn`.)
 ///
 /// # Examples
 ///
@@ -183,10 +185,12 @@ pub fn open_clientfd(host: &str, port: u16) -> io::Result<TcpStream> {
 ///
 /// It binds `[::]` with `IPV6_V6ONLY` off, so IPv6 and IPv4 clients both
 /// connect to this one socket (the IPv4 ones appear as `::ffff:a.b.c.d`;
-/// `IpAddr::to_canonical` turns that back into `a.b.c.d`). Where IPv6 is
-/// not available (creating the socket fails, or `[::]` cannot be bound
-/// with `AddrNotAvailable`) it binds `0.0.0.0` instead. Port 0 asks the
-/// kernel for a free port; `local_addr` tells which.
+/// `IpAddr::to_canonical` turns that back into `a.b.c.d`). Where the
+/// IPv6 socket cannot be made (`EAFNOSUPPORT`: a kernel booted with
+/// `ipv6.disable=1`, or built without IPv6) it binds `0.0.0.0` instead.
+/// (With IPv6 merely switched off by sysctl, the IPv6 socket and `[::]`
+/// still work, and so do its IPv4 clients.) Port 0 asks the kernel for a
+/// free port; `local_addr` tells which.
 ///
 /// `SO_REUSEADDR` means that a server restarted on its port right after it
 /// exited can bind at once, although the previous run's connections wait
@@ -227,7 +231,7 @@ pub fn open_listenfd(port: u16) -> io::Result<TcpListener> {
         let domain = Domain::for_address(addr);
         let socket = match Socket::new(domain, Type::STREAM, Some(Protocol::TCP)) {
             Ok(socket) => socket,
-            // EAFNOSUPPORT: no IPv6 on this host, try 0.0.0.0
+            // EAFNOSUPPORT: a kernel without IPv6; try 0.0.0.0
             Err(e) => {
                 last_err = e;
                 continue;
@@ -239,17 +243,10 @@ pub fn open_listenfd(port: u16) -> io::Result<TcpListener> {
         }
         // SO_REUSEADDR: bind even while old connections sit in TIME_WAIT
         socket.set_reuse_address(true)?;
-        // bind
-        if let Err(e) = socket.bind(&addr.into()) {
-            // EADDRNOTAVAIL on [::]: IPv6 is switched off; close, try 0.0.0.0
-            if addr.is_ipv6() && e.kind() == io::ErrorKind::AddrNotAvailable {
-                last_err = e;
-                continue;
-            }
-            // anything else (AddrInUse…) would fail on 0.0.0.0 too
-            return Err(e);
-        }
-        // listen: a passive socket, the kernel queues up to LISTENQ clients
+        // bind; an error here (AddrInUse...) would be the same on 0.0.0.0
+        socket.bind(&addr.into())?;
+        // listen: a passive socket; the kernel completes handshakes and queues
+        // up to LISTENQ + 1 connections (capped by somaxconn) for accept
         socket.listen(LISTENQ)?;
         return Ok(socket.into());
     }

@@ -11,11 +11,16 @@
 //!   keeps the deadline and sweeps what is left);
 //! - [`procs`]: the process table and the two sweeps (all descendants; all
 //!   processes of one uid);
+//! - [`files`]: writing result files whole, and a stable hash;
 //! - [`netns`]: a network namespace of its own for one submission;
+//! - [`uids`]: leases on the unprivileged uids, so that two graders on one
+//!   machine never share one;
 //! - [`submission`]: official grading of one submission, shared by
 //!   Gradescope's `run_autograder` and `cargo xtask grade`.
 
+pub mod files;
 pub mod netns;
 pub mod procs;
 pub mod submission;
 pub mod supervise;
+pub mod uids;

@@ -132,6 +132,16 @@ pub fn probe() -> Net {
     }
 }
 
+/// Where this namespace's loopback cannot bind `::1`, tries to switch its
+/// IPv6 on (`net.ipv6.conf.lo.disable_ipv6 = 0`); quietly does nothing
+/// where that is not allowed (a read-only `/proc/sys`).
+pub fn enable_host_ipv6() {
+    if ipv6_bindable() {
+        return;
+    }
+    let _ = std::fs::write("/proc/sys/net/ipv6/conf/lo/disable_ipv6", "0\n");
+}
+
 /// Makes `cmd` start in a new network namespace with its loopback up.
 /// Use it only where [`probe`] said a namespace can be made.
 pub fn isolate(cmd: &mut Command) {

@@ -65,15 +65,20 @@ pub fn parse_uid(status: &str) -> Option<u32> {
         .ok()
 }
 
-/// One process, or `None` if it is gone (or unreadable).
-pub fn info(pid: i32) -> Option<ProcInfo> {
+/// One process, or `None` if it is gone (or unreadable). Its uid is read
+/// only when `with_uid` (one more file per process).
+fn read(pid: i32, with_uid: bool) -> Option<ProcInfo> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (pid, comm, state, ppid) = parse_stat(&stat)?;
     // A zombie's status still has its Uid line.
-    let uid = fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| parse_uid(&s))
-        .unwrap_or(u32::MAX);
+    let uid = if with_uid {
+        fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| parse_uid(&s))
+            .unwrap_or(u32::MAX)
+    } else {
+        u32::MAX
+    };
     Some(ProcInfo {
         pid,
         ppid,
@@ -83,27 +88,46 @@ pub fn info(pid: i32) -> Option<ProcInfo> {
     })
 }
 
-/// Every process this one can see.
-pub fn all() -> io::Result<Vec<ProcInfo>> {
+/// One process, uid included, or `None` if it is gone.
+pub fn info(pid: i32) -> Option<ProcInfo> {
+    read(pid, true)
+}
+
+fn scan(with_uid: bool) -> io::Result<Vec<ProcInfo>> {
     let mut found = Vec::new();
     for entry in fs::read_dir("/proc")? {
         let Ok(entry) = entry else { continue };
         let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
             continue;
         };
-        if let Some(p) = info(pid) {
+        if let Some(p) = read(pid, with_uid) {
             found.push(p);
         }
     }
     Ok(found)
 }
 
-/// The live (not zombie) children of `parent`.
-pub fn live_children(parent: i32) -> Vec<ProcInfo> {
-    all()
+/// Every process this one can see.
+pub fn all() -> io::Result<Vec<ProcInfo>> {
+    scan(true)
+}
+
+/// The children of `parent`, zombies included (no uids: `uid` is `u32::MAX`).
+/// The kernel here may lack `/proc/PID/task/TID/children`, so this reads
+/// every `/proc/PID/stat`: a few milliseconds.
+pub fn children(parent: i32) -> Vec<ProcInfo> {
+    scan(false)
         .unwrap_or_default()
         .into_iter()
-        .filter(|p| p.ppid == parent && !p.is_zombie())
+        .filter(|p| p.ppid == parent)
+        .collect()
+}
+
+/// The live (not zombie) children of `parent`.
+pub fn live_children(parent: i32) -> Vec<ProcInfo> {
+    children(parent)
+        .into_iter()
+        .filter(|p| !p.is_zombie())
         .collect()
 }
 
@@ -131,22 +155,26 @@ pub fn kill_group(pgid: i32) {
     }
 }
 
-/// Reaps every child of ours that has exited, without blocking, except
-/// those in `keep` (whose status someone else waits for). Returns how many.
-pub fn reap_except(keep: &[i32]) -> usize {
-    // SAFETY: getpid has no preconditions.
-    let me = unsafe { libc::getpid() };
+/// Reaps, without blocking, every child of ours that has exited: all of
+/// them (`waitpid(-1)`), so call it only when no one else waits for one.
+pub fn reap_all() -> usize {
     let mut reaped = 0;
-    for p in all().unwrap_or_default() {
-        if p.ppid == me && p.is_zombie() && !keep.contains(&p.pid) {
-            let mut status = 0;
-            // SAFETY: waitpid writes only into `status`.
-            if unsafe { libc::waitpid(p.pid, &mut status, libc::WNOHANG) } == p.pid {
-                reaped += 1;
-            }
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes only into `status`.
+        if unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } <= 0 {
+            return reaped;
         }
+        reaped += 1;
     }
-    reaped
+}
+
+fn reap(pid: i32) {
+    let mut status = 0;
+    // SAFETY: waitpid writes only into `status`.
+    unsafe {
+        libc::waitpid(pid, &mut status, libc::WNOHANG);
+    }
 }
 
 /// What a sweep found and did.
@@ -179,11 +207,14 @@ pub fn sweep_descendants(keep: &[i32], limit: Duration) -> Swept {
     let mut swept = Swept::default();
     let mut seen = Vec::new();
     loop {
-        let live: Vec<ProcInfo> = live_children(me)
-            .into_iter()
-            .filter(|p| !keep.contains(&p.pid))
-            .collect();
-        reap_except(keep);
+        let mut live = Vec::new();
+        for p in children(me).into_iter().filter(|p| !keep.contains(&p.pid)) {
+            if p.is_zombie() {
+                reap(p.pid);
+            } else {
+                live.push(p);
+            }
+        }
         if live.is_empty() {
             return swept;
         }

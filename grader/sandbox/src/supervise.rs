@@ -20,7 +20,8 @@
 //! 2. makes itself undumpable, so a process of the same uid cannot open its
 //!    `/proc/PID/fd` or `/proc/PID/mem`;
 //! 3. starts the check in a process group of its own, as the unprivileged
-//!    `--uid` when one is given (it must then be root), dying with it;
+//!    `--uid` when one is given (it must then be root; the uid then also
+//!    gets a process limit of its own), dying with it;
 //! 4. waits for its exit, at most `--deadline-ms`;
 //! 5. kills the check's group, then everything left: every process of the
 //!    uid at once when there is one ([`procs::sweep_uid`]), and every
@@ -46,6 +47,11 @@ use crate::procs;
 pub const CHECK_FD: RawFd = 3;
 /// The fd on which the supervisor writes its [`Report`].
 pub const REPORT_FD: RawFd = 4;
+
+/// Most processes a check may have at once when it runs as a uid of its own
+/// (`RLIMIT_NPROC`, counted per uid, threads included): far more than any
+/// check needs (lab 5 runs a hundred clients and as many server threads).
+const MAX_PROCESSES: libc::rlim_t = 2048;
 
 /// How long the supervisor keeps killing leftovers before it gives up.
 const SWEEP_LIMIT: Duration = Duration::from_secs(3);
@@ -153,12 +159,24 @@ fn supervise(opts: &Options) -> Report {
         // std drops the supplementary groups (setgroups(0)) when root sets a uid.
         cmd.uid(uid).gid(uid);
     }
-    // SAFETY: prctl and getppid are async-signal-safe; nothing is allocated.
+    let limit_processes = opts.uid.is_some();
+    // SAFETY: prctl and setrlimit are async-signal-safe; nothing is allocated.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             // After the uid change (which clears it): die with the supervisor.
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                 return Err(io::Error::last_os_error());
+            }
+            // A uid of its own, so a process limit of its own: a fork bomb
+            // stops at MAX_PROCESSES instead of filling the machine.
+            if limit_processes {
+                let limit = libc::rlimit {
+                    rlim_cur: MAX_PROCESSES,
+                    rlim_max: MAX_PROCESSES,
+                };
+                if libc::setrlimit(libc::RLIMIT_NPROC, &limit) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
             }
             Ok(())
         });
@@ -184,8 +202,10 @@ fn supervise(opts: &Options) -> Report {
         let _ = tx.send(());
     });
     report.timed_out = rx.recv_timeout(opts.deadline).is_err();
-    procs::kill_group(pid);
-    procs::kill(pid);
+    if report.timed_out {
+        procs::kill_group(pid);
+        procs::kill(pid);
+    }
 
     // Everything left now was started by the code under test, or by a
     // check that was killed at its deadline.
@@ -209,6 +229,9 @@ fn supervise(opts: &Options) -> Report {
         killed = swept.killed;
         names = swept.names.clone();
     }
+    // Anything still in the check's group (its members were swept above;
+    // this is for a group whose leader outlived the sweep's view).
+    procs::kill_group(pid);
     report.leftovers = killed;
     report.leftover_names = names;
     report.gave_up = swept.gave_up;
@@ -218,7 +241,7 @@ fn supervise(opts: &Options) -> Report {
         Err(e) => report.error = Some(format!("cannot wait for the check: {e}")),
     }
     // Zombies that were reparented to us while we waited.
-    procs::reap_except(&[]);
+    procs::reap_all();
     report
 }
 

@@ -19,26 +19,207 @@
 //!    stderr, and the next client served by the same process.
 //!
 //! The code: [`echo`] (step 1, and the library half of step 3), `server`
-//! (step 2) and `survive` (step 3's bad clients). The library checks take
+//! (step 2) and `survive` (step 3's bad clients). The process checks take
+//! the server [`Binary`] to run, and [`server_checks!`] registers them for
+//! one: lab 3 for `echoserver`, lab 5 again for `echoservert` and
+//! `echoservers`, which keep lab 3's command-line contract. The library checks take
 //! the `echo` function as a parameter, so unit tests in `echo` run them
 //! against broken variants and prove each one can fail. The process checks wait on events (a line, an echo, an exit) with
 //! deadlines, and say what the server was doing when a wait ran out.
 
+use crate::bins::Binary;
 use crate::check::Check;
 use crate::steps::{self};
 
 mod echo;
-mod server;
-mod survive;
+pub(crate) mod server;
+pub(crate) mod survive;
 
 use echo::*;
-use server::*;
-use survive::*;
+
+/// Lab 3's process checks of a server binary, as a list of [`Check`]s.
+///
+/// `server_checks!(accept, PREFIX, NAME, BIN, STEP, POINTS)` gives the step 2
+/// checks with a well-behaved client (all but the usage ones),
+/// `server_checks!(listen, …)` the port-taken check and
+/// `server_checks!(survive, …)` step 3's bad clients. Each check is named
+/// `PREFIX` + its lab 3 name, runs binary `BIN` (called `NAME` in its
+/// description), counts under `STEP`, and is worth `POINTS(lab 3's points)`.
+/// A macro, because a check is a plain `fn` pointer: each (check, binary)
+/// pair must be a closure that captures nothing.
+macro_rules! server_checks {
+    (accept, $prefix:literal, $name:literal, $bin:expr, $step:expr, $points:expr) => {{
+        use $crate::check::Check;
+        use $crate::labs::lab3_echoserver::server as s;
+        let points: fn(u32) -> u32 = $points;
+        vec![
+            Check::process(
+                concat!($prefix, "server_echoes_v4"),
+                $step,
+                points(1),
+                concat!($name, " 0 says its real port and echoes a line to a client on 127.0.0.1"),
+                |c| s::server_echoes_v4(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_echoes_v6"),
+                $step,
+                points(1),
+                "the same server echoes a line to a client on ::1 (one dual-stack listener)",
+                |c| s::server_echoes_v6(c, $bin),
+            )
+            .needs_ipv6(),
+            Check::process(
+                concat!($prefix, "server_prints_connected_to"),
+                $step,
+                points(1),
+                "`Connected to (HOST, PORT)` appears on stdout for each client, as it is accepted",
+                |c| s::server_prints_connected_to(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_many_lines"),
+                $step,
+                points(1),
+                "1000 lines sent in one write all come back, in order",
+                |c| s::server_many_lines(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_binary_bytes"),
+                $step,
+                points(1),
+                "NUL, 0xFF, CRLF and all other byte values come back untouched over TCP",
+                |c| s::server_binary_bytes(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_line_longer_than_buffer"),
+                $step,
+                points(1),
+                "lines of 8193 and 3 x 8192 + 1 bytes come back exactly",
+                |c| s::server_line_longer_than_buffer(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_echoes_8k_pieces_of_a_long_line"),
+                $step,
+                points(1),
+                "a long line sent in 8192-byte pieces, each echoed before the next is sent (as echoclient does)",
+                |c| s::server_echoes_8k_pieces_of_a_long_line(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_1mib_line"),
+                $step,
+                points(1),
+                "a 1 MiB line comes back exactly while it is still being sent",
+                |c| s::server_1mib_line(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_dribble"),
+                $step,
+                points(1),
+                "lines sent one byte per segment (TCP_NODELAY) come back whole",
+                |c| s::server_dribble(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_half_close_partial_line"),
+                $step,
+                points(1),
+                "after shutdown(Write) the last line without newline comes back, then EOF",
+                |c| s::server_half_close_partial_line(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_serves_clients_in_sequence"),
+                $step,
+                points(1),
+                "one client after the other is served; a waiting client is served once the first closes",
+                |c| s::server_serves_clients_in_sequence(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_keeps_running_without_stdin"),
+                $step,
+                points(1),
+                "closing the server's stdin does not stop it",
+                |c| s::server_keeps_running_without_stdin(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_1000_clients_no_fd_leak"),
+                $step,
+                points(2),
+                "1000 sequential connect/echo/close are served and the server's fd count does not grow",
+                |c| s::server_1000_clients_no_fd_leak(c, $bin),
+            ),
+        ]
+    }};
+    (listen, $prefix:literal, $name:literal, $bin:expr, $step:expr, $points:expr) => {{
+        let points: fn(u32) -> u32 = $points;
+        vec![$crate::check::Check::process(
+            concat!($prefix, "server_port_taken"),
+            $step,
+            points(1),
+            "a port already in use gives one line on stderr and exit 1, no panic",
+            |c| $crate::labs::lab3_echoserver::server::server_port_taken(c, $bin),
+        )]
+    }};
+    (survive, $prefix:literal, $name:literal, $bin:expr, $step:expr, $points:expr) => {{
+        use $crate::check::Check;
+        use $crate::labs::lab3_echoserver::survive as s;
+        let points: fn(u32) -> u32 = $points;
+        vec![
+            Check::process(
+                concat!($prefix, "server_survives_reset_after_line"),
+                $step,
+                points(2),
+                "a client that sends a line and resets (RST) is logged; the server serves the next one",
+                |c| s::server_survives_reset_after_line(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_survives_reset_before_sending"),
+                $step,
+                points(2),
+                "a client that resets right after connecting is logged; the server serves the next one",
+                |c| s::server_survives_reset_before_sending(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_survives_client_that_closes_early"),
+                $step,
+                points(1),
+                "a client that sends 16384 lines and closes after one byte of echo (FIN, then RST): the server lives on and serves the next",
+                |c| s::server_survives_client_that_closes_early(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_survives_client_that_never_reads"),
+                $step,
+                points(2),
+                "a client that sends 4 MiB, never reads the echoes, then resets: logged, next client served",
+                |c| s::server_survives_client_that_never_reads(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_survives_killed_client_process"),
+                $step,
+                points(2),
+                "a client process killed with SIGKILL mid-stream: logged, next client served",
+                |c| s::server_survives_killed_client_process(c, $bin),
+            ),
+            Check::process(
+                concat!($prefix, "server_survives_all_in_sequence"),
+                $step,
+                points(1),
+                "one server outlives all five bad clients in a row, serving a client after each, without leaking fds",
+                |c| s::server_survives_all_in_sequence(c, $bin),
+            ),
+        ]
+    }};
+}
+// Used by lab 5 (an optional lab, behind the `lab5` feature).
+#[cfg_attr(not(feature = "lab5"), allow(unused_imports))]
+pub(crate) use server_checks;
+
+/// Lab 3's own points for its server checks.
+fn same(points: u32) -> u32 {
+    points
+}
 
 /// The checks of lab 3, in handout order.
 pub fn checks() -> Vec<Check> {
     use steps::{LAB3_ACCEPT as ACCEPT, LAB3_ECHO as ECHO, LAB3_SURVIVE as SURVIVE};
-    vec![
+    let mut all = vec![
         // Step 1: echo.
         Check::library(
             "echo_every_split",
@@ -82,121 +263,42 @@ pub fn checks() -> Vec<Check> {
             "echo retries Interrupted on reads and on writes",
             |c| echo_interrupted(c, crate_echo),
         ),
-        // Step 2: the accept loop.
-        Check::process(
-            "server_echoes_v4",
-            ACCEPT,
-            1,
-            "echoserver 0 says its real port and echoes a line to a client on 127.0.0.1",
-            server_echoes_v4,
-        ),
-        Check::process(
-            "server_echoes_v6",
-            ACCEPT,
-            1,
-            "the same server echoes a line to a client on ::1 (one dual-stack listener)",
-            server_echoes_v6,
-        )
-        .needs_ipv6(),
-        Check::process(
-            "server_prints_connected_to",
-            ACCEPT,
-            1,
-            "`Connected to (HOST, PORT)` appears on stdout for each client, as it is accepted",
-            server_prints_connected_to,
-        ),
-        Check::process(
-            "server_many_lines",
-            ACCEPT,
-            1,
-            "1000 lines sent in one write all come back, in order",
-            server_many_lines,
-        ),
-        Check::process(
-            "server_binary_bytes",
-            ACCEPT,
-            1,
-            "NUL, 0xFF, CRLF and all other byte values come back untouched over TCP",
-            server_binary_bytes,
-        ),
-        Check::process(
-            "server_line_longer_than_buffer",
-            ACCEPT,
-            1,
-            "lines of 8193 and 3 x 8192 + 1 bytes come back exactly",
-            server_line_longer_than_buffer,
-        ),
-        Check::process(
-            "server_echoes_8k_pieces_of_a_long_line",
-            ACCEPT,
-            1,
-            "a long line sent in 8192-byte pieces, each echoed before the next is sent (as echoclient does)",
-            server_echoes_8k_pieces_of_a_long_line,
-        ),
-        Check::process(
-            "server_1mib_line",
-            ACCEPT,
-            1,
-            "a 1 MiB line comes back exactly while it is still being sent",
-            server_1mib_line,
-        ),
-        Check::process(
-            "server_dribble",
-            ACCEPT,
-            1,
-            "lines sent one byte per segment (TCP_NODELAY) come back whole",
-            server_dribble,
-        ),
-        Check::process(
-            "server_half_close_partial_line",
-            ACCEPT,
-            1,
-            "after shutdown(Write) the last line without newline comes back, then EOF",
-            server_half_close_partial_line,
-        ),
-        Check::process(
-            "server_serves_clients_in_sequence",
-            ACCEPT,
-            1,
-            "one client after the other is served; a waiting client is served once the first closes",
-            server_serves_clients_in_sequence,
-        ),
-        Check::process(
-            "server_keeps_running_without_stdin",
-            ACCEPT,
-            1,
-            "closing the server's stdin does not stop it",
-            server_keeps_running_without_stdin,
-        ),
-        Check::process(
-            "server_1000_clients_no_fd_leak",
-            ACCEPT,
-            2,
-            "1000 sequential connect/echo/close are served and the server's fd count does not grow",
-            server_1000_clients_no_fd_leak,
-        ),
+    ];
+    // Step 2: the accept loop.
+    all.extend(server_checks!(
+        accept,
+        "",
+        "echoserver",
+        Binary::EchoServer,
+        ACCEPT,
+        same
+    ));
+    all.extend([
         Check::process(
             "server_usage_wrong_arg_count",
             ACCEPT,
             1,
             "`echoserver` and `echoserver 1 2` print one usage line and exit 2",
-            server_usage_wrong_arg_count,
+            |c| server::server_usage_wrong_arg_count(c, Binary::EchoServer),
         ),
         Check::process(
             "server_usage_bad_port",
             ACCEPT,
             1,
             "`echoserver abc`, `99999`, `-1`, `65536` print one usage line and exit 2",
-            server_usage_bad_port,
+            |c| server::server_usage_bad_port(c, Binary::EchoServer),
         ),
-        Check::process(
-            "server_port_taken",
-            ACCEPT,
-            1,
-            "a port already in use gives one line on stderr and exit 1, no panic",
-            server_port_taken,
-        ),
-        // Step 3: surviving bad clients.
+    ]);
+    all.extend(server_checks!(
+        listen,
+        "",
+        "echoserver",
+        Binary::EchoServer,
+        ACCEPT,
+        same
+    ));
+    // Step 3: surviving bad clients.
+    all.extend([
         Check::library(
             "echo_write_error_returned",
             SURVIVE,
@@ -211,47 +313,14 @@ pub fn checks() -> Vec<Check> {
             "a read error (ConnectionReset) ends echo with Err of that kind, after echoing what came before",
             |c| echo_read_error_returned(c, crate_echo),
         ),
-        Check::process(
-            "server_survives_reset_after_line",
-            SURVIVE,
-            2,
-            "a client that sends a line and resets (RST) is logged; the server serves the next one",
-            server_survives_reset_after_line,
-        ),
-        Check::process(
-            "server_survives_reset_before_sending",
-            SURVIVE,
-            2,
-            "a client that resets right after connecting is logged; the server serves the next one",
-            server_survives_reset_before_sending,
-        ),
-        Check::process(
-            "server_survives_client_that_closes_early",
-            SURVIVE,
-            1,
-            "a client that sends 16384 lines and closes after one byte of echo (FIN, then RST): the server lives on and serves the next",
-            server_survives_client_that_closes_early,
-        ),
-        Check::process(
-            "server_survives_client_that_never_reads",
-            SURVIVE,
-            2,
-            "a client that sends 4 MiB, never reads the echoes, then resets: logged, next client served",
-            server_survives_client_that_never_reads,
-        ),
-        Check::process(
-            "server_survives_killed_client_process",
-            SURVIVE,
-            2,
-            "a client process killed with SIGKILL mid-stream: logged, next client served",
-            server_survives_killed_client_process,
-        ),
-        Check::process(
-            "server_survives_all_in_sequence",
-            SURVIVE,
-            1,
-            "one server outlives all five bad clients in a row, serving a client after each, without leaking fds",
-            server_survives_all_in_sequence,
-        ),
-    ]
+    ]);
+    all.extend(server_checks!(
+        survive,
+        "",
+        "echoserver",
+        Binary::EchoServer,
+        SURVIVE,
+        same
+    ));
+    all
 }

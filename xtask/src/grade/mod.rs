@@ -8,6 +8,10 @@
 //! cargo xtask grade --merge DIR... --out DIR
 //! ```
 //!
+//! and, beyond the issue's command line: `--fetch-only` / `--no-fetch`
+//! (fetch and grade as two steps, below) and `--without-lab 5` (a course
+//! without the optional lab 5, as `cargo xtask starter --without-lab 5`).
+//!
 //! The data path of a course's grading: roster row ([`roster`]) → clone
 //! and pick the commit ([`fetch`]) → the submission's `crates/*/src` into
 //! a fresh copy of the starter at the job's fixed path, built and graded
@@ -86,6 +90,12 @@ struct Args {
     /// with the same roster, deadline and shard.
     #[arg(long)]
     no_fetch: bool,
+
+    /// Grade with a starter that leaves out the optional lab 5 (as
+    /// `cargo xtask starter --without-lab 5` writes it): no lab5 column,
+    /// and its points count in no maximum.
+    #[arg(long, value_name = "LAB", conflicts_with = "merge")]
+    without_lab: Option<String>,
 
     /// Merge the output directories of shards into --out.
     #[arg(long, value_name = "DIR", num_args = 1..,
@@ -169,7 +179,12 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
         root: root_user,
         fetchers: 8,
     };
-    let make_base = |dir: &Path| crate::starter(root, dir).map(|_| ());
+    let without = args
+        .without_lab
+        .as_deref()
+        .map(crate::without)
+        .transpose()?;
+    let make_base = |dir: &Path| crate::starter(root, dir, without).map(|_| ());
     run::run(&settings, &make_base, &grader_sandbox::submission::grade).map(|_| ())
 }
 

@@ -14,6 +14,7 @@ use std::io::{self, ErrorKind};
 
 use crate::check::{CheckResult, Ctx, Failure, bytes_failure, show_bytes};
 use crate::scripted::{ReadCall, ReadEvent, Rng, compositions, split};
+use crate::steps;
 
 /// Where a scenario records its steps: straight into the check's step list
 /// ([`Ctx`]), or into a [`Trace`] that is shown only if the case fails.
@@ -101,6 +102,11 @@ impl Op {
 
     fn is_readlineb(self) -> bool {
         matches!(self, Op::Readlineb(_))
+    }
+
+    /// A call of a `Rio` method, which reads through `fill`.
+    fn is_rio(self) -> bool {
+        matches!(self, Op::Readlineb(_) | Op::Readnb(_))
     }
 }
 
@@ -191,6 +197,15 @@ fn call_failure(op: Op, want: &[u8], left: usize, got: io::Result<usize>, buf: &
         Err(e) => {
             let f = Failure::new(expected, format!("Err({:?}): {e}", e.kind()));
             return match e.kind() {
+                ErrorKind::Interrupted if op.is_rio() => f
+                    .note(
+                        "Err(Interrupted) means a signal arrived before any byte moved: nothing is wrong, call read again",
+                    )
+                    .note(format!(
+                        "a Rio reads its inner reader only in fill(), so the retry goes there: step 3, {} ({})",
+                        steps::LAB1_BUFFER.title,
+                        steps::LAB1_BUFFER.link()
+                    )),
                 ErrorKind::Interrupted => f.note(
                     "Err(Interrupted) means a signal arrived before any byte moved: nothing is wrong, call read again",
                 ),

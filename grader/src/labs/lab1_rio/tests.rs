@@ -434,3 +434,25 @@ fn every_bug_fails_the_checks_that_name_it() {
         }
     }
 }
+
+/// A `fill` that does not retry `Interrupted` fails checks of steps 4 and 5
+/// (readlineb, readnb); their failure must name step 3, where the retry goes.
+#[test]
+fn interrupted_in_fill_names_step_3() {
+    let checks = checks_for::<Variant<0, 0, RIO_INTERRUPTED_IS_ERROR>>();
+    for name in [
+        "readlineb_interrupted_is_retried",
+        "readnb_eof_interrupted_errors",
+    ] {
+        let check = checks.iter().find(|c| c.name == name).expect(name);
+        let f = run(check).expect_err(name);
+        let link = crate::steps::LAB1_BUFFER.link();
+        assert!(
+            f.notes
+                .iter()
+                .any(|n| n.contains("fill()") && n.contains(&link)),
+            "{name}: {:?}",
+            f.notes
+        );
+    }
+}

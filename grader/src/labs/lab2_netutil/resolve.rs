@@ -122,7 +122,7 @@ pub(super) fn expect_lookup_error<T: std::fmt::Debug>(
         return Ok(());
     }
     Err(Failure::new(what, format!("Err({msg:?})")).note(
-        "the lookup error alone does not say what was looked up: add it, e.g. \
-         io::Error::new(e.kind(), format!(\"{host}:{port}: {e}\"))",
+        "the lookup error alone does not say what was looked up: add it, as in \
+         io::Error::new(e.kind(), format!(\"cannot resolve {host}:{port}: {e}\"))",
     ))
 }

@@ -19,12 +19,12 @@ use super::*;
 fn good_resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     let found = (host, port)
         .to_socket_addrs()
-        .map_err(|e| io::Error::new(e.kind(), format!("{host}:{port}: {e}")))?;
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot resolve {host}:{port}: {e}")))?;
     let addrs: Vec<SocketAddr> = found.collect();
     if addrs.is_empty() {
         return Err(io::Error::new(
             ErrorKind::NotFound,
-            format!("{host}:{port}: no address"),
+            format!("cannot resolve {host}:{port}: no address found"),
         ));
     }
     Ok(addrs)

@@ -15,6 +15,7 @@ use std::net::Shutdown;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::bins::Binary;
 use crate::check::{CheckResult, Ctx, Failure};
 use crate::peers::{self, EchoServer, PATIENCE, V4};
 use crate::process::text_tail;
@@ -44,7 +45,7 @@ fn expect_logged(ctx: &mut Ctx, server: &mut EchoServer, before: usize) -> Check
         let err = server.proc.stderr();
         let new = err.get(before..).unwrap_or_default();
         if String::from_utf8_lossy(new).contains("panicked") {
-            ctx.step("what did echoserver write on stderr?");
+            ctx.step(format!("what did {} write on stderr?", server.proc.name()));
             return Err(with_server(
                 Failure::new(
                     "one line on stderr about the failed connection",
@@ -56,13 +57,17 @@ fn expect_logged(ctx: &mut Ctx, server: &mut EchoServer, before: usize) -> Check
         }
         if !new.is_empty() {
             ctx.step(format!(
-                "echoserver logged on stderr: {}  ok",
+                "{} logged on stderr: {}  ok",
+                server.proc.name(),
                 text_tail(new, 200)
             ));
             return Ok(());
         }
         if Instant::now() >= until {
-            ctx.step("wait for a line on echoserver's stderr about the failed connection");
+            ctx.step(format!(
+                "wait for a line on {}'s stderr about the failed connection",
+                server.proc.name()
+            ));
             return Err(with_server(
                 Failure::new("one line on stderr about the failed connection", "nothing new on stderr"),
                 server,
@@ -183,34 +188,34 @@ fn killed_client(ctx: &mut Ctx, server: &mut EchoServer) -> CheckResult {
     expect_survived(ctx, server, before)
 }
 
-pub(super) fn server_survives_reset_after_line(ctx: &mut Ctx) -> CheckResult {
-    let mut server = EchoServer::start(ctx)?;
+pub(crate) fn server_survives_reset_after_line(ctx: &mut Ctx, bin: Binary) -> CheckResult {
+    let mut server = EchoServer::start_bin(ctx, bin)?;
     reset_after_line(ctx, &mut server)
 }
 
-pub(super) fn server_survives_reset_before_sending(ctx: &mut Ctx) -> CheckResult {
-    let mut server = EchoServer::start(ctx)?;
+pub(crate) fn server_survives_reset_before_sending(ctx: &mut Ctx, bin: Binary) -> CheckResult {
+    let mut server = EchoServer::start_bin(ctx, bin)?;
     reset_before_sending(ctx, &mut server)
 }
 
-pub(super) fn server_survives_client_that_closes_early(ctx: &mut Ctx) -> CheckResult {
-    let mut server = EchoServer::start(ctx)?;
+pub(crate) fn server_survives_client_that_closes_early(ctx: &mut Ctx, bin: Binary) -> CheckResult {
+    let mut server = EchoServer::start_bin(ctx, bin)?;
     closes_early(ctx, &mut server)
 }
 
-pub(super) fn server_survives_client_that_never_reads(ctx: &mut Ctx) -> CheckResult {
-    let mut server = EchoServer::start(ctx)?;
+pub(crate) fn server_survives_client_that_never_reads(ctx: &mut Ctx, bin: Binary) -> CheckResult {
+    let mut server = EchoServer::start_bin(ctx, bin)?;
     never_reads(ctx, &mut server)
 }
 
-pub(super) fn server_survives_killed_client_process(ctx: &mut Ctx) -> CheckResult {
-    let mut server = EchoServer::start(ctx)?;
+pub(crate) fn server_survives_killed_client_process(ctx: &mut Ctx, bin: Binary) -> CheckResult {
+    let mut server = EchoServer::start_bin(ctx, bin)?;
     killed_client(ctx, &mut server)
 }
 
-pub(super) fn server_survives_all_in_sequence(ctx: &mut Ctx) -> CheckResult {
-    let mut server = EchoServer::start(ctx)?;
-    let base = probe_fds(ctx, &mut server, "first probe")?;
+pub(crate) fn server_survives_all_in_sequence(ctx: &mut Ctx, bin: Binary) -> CheckResult {
+    let mut server = EchoServer::start_bin(ctx, bin)?;
+    let base = probe_fds(ctx, &mut server, "first probe", None)?;
     ctx.step("bad client 1 of 5: a line, then a reset");
     reset_after_line(ctx, &mut server)?;
     ctx.step("bad client 2 of 5: a reset before sending");
@@ -221,6 +226,6 @@ pub(super) fn server_survives_all_in_sequence(ctx: &mut Ctx) -> CheckResult {
     killed_client(ctx, &mut server)?;
     ctx.step("bad client 5 of 5: lines and a FIN, then a reset while the echo goes on");
     closes_early(ctx, &mut server)?;
-    let now = probe_fds(ctx, &mut server, "last probe")?;
+    let now = probe_fds(ctx, &mut server, "last probe", Some(base))?;
     expect_no_fd_growth(ctx, base, now, "the five bad clients")
 }

@@ -1,0 +1,121 @@
+//! The supervisor, run as the grader runs it: the built `grader-sandbox
+//! supervise` with a socket on fd 4 for its report, over small shell
+//! programs that misbehave the ways student code can.
+
+use std::io::{BufRead, BufReader};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use grader_sandbox::procs;
+use grader_sandbox::supervise::{self, Report};
+
+/// Runs `sh -c script` under the supervisor; its report and its output.
+fn supervise(script: &str, deadline: Duration, uid: Option<u32>) -> (Report, Output) {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let dev_null = std::fs::File::open("/dev/null").unwrap();
+    let mut cmd = supervise::command(
+        Path::new(env!("CARGO_BIN_EXE_grader-sandbox")),
+        deadline,
+        uid,
+        Path::new("/bin/sh"),
+        OwnedFd::from(dev_null),
+        OwnedFd::from(theirs),
+    );
+    cmd.arg("-c")
+        .arg(script)
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    drop(cmd);
+    let out = child.wait_with_output().unwrap();
+    let mut line = String::new();
+    BufReader::new(ours).read_line(&mut line).unwrap();
+    let report = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?} {out:?}"));
+    (report, out)
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// No process whose command line holds `marker` is left.
+fn none_left(marker: &str) {
+    for p in procs::all().unwrap() {
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", p.pid)).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        assert!(
+            !cmdline.contains(marker) || p.is_zombie(),
+            "left running: {} {cmdline}",
+            p.pid
+        );
+    }
+}
+
+/// A clean exit: its status, nothing left.
+#[test]
+fn a_clean_exit_is_reported() {
+    let (r, _) = supervise("exit 3", Duration::from_secs(10), None);
+    assert_eq!(r.exit_code, Some(3));
+    assert!(!r.timed_out);
+    assert_eq!(r.leftovers, 0);
+}
+
+/// A `setsid` daemon and a double fork leave the process group; they are
+/// killed all the same, and counted.
+#[test]
+fn daemons_are_killed_and_counted() {
+    let script =
+        "setsid sh -c 'sleep 31.5; : marker-a' & (sh -c 'sleep 31.6; : marker-b' &) ; exit 0";
+    let (r, _) = supervise(script, Duration::from_secs(10), None);
+    assert_eq!(r.exit_code, Some(0));
+    assert!(r.leftovers >= 2, "{r:?}");
+    assert!(!r.gave_up);
+    none_left("marker-a");
+    none_left("marker-b");
+}
+
+/// A hang is killed at the deadline, with what it started.
+#[test]
+fn the_deadline_is_kept() {
+    let started = Instant::now();
+    let (r, _) = supervise(
+        "sh -c 'sleep 32.5; : marker-c' & sleep 30",
+        Duration::from_millis(300),
+        None,
+    );
+    assert!(r.timed_out, "{r:?}");
+    assert_eq!(r.signal, Some(libc::SIGKILL));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    none_left("marker-c");
+}
+
+/// As root: the program runs as the uid, gets a process limit, and every
+/// process of that uid is gone afterwards.
+#[test]
+fn as_root_it_runs_unprivileged() {
+    if !is_root() {
+        eprintln!("not root: the unprivileged uid is not tested here");
+        return;
+    }
+    let uid = 47_099;
+    let (r, out) = supervise(
+        "id -u; grep 'Max processes' /proc/self/limits; setsid sh -c 'sleep 33.5; : marker-d' & exit 0",
+        Duration::from_secs(10),
+        Some(uid),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("47099"), "{text}");
+    let limit: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
+    assert_eq!(limit.get(2..4), Some(&["2048", "2048"][..]), "{text}");
+    assert_eq!(r.uid, Some(uid));
+    assert!(r.leftovers >= 1, "{r:?}");
+    assert!(procs::live_of_uid(uid).is_empty());
+    none_left("marker-d");
+}

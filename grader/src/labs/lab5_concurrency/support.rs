@@ -1,0 +1,342 @@
+//! What lab 5's checks share: the server's resources read from `/proc`,
+//! many clients at once on threads of their own, and a gate that lets them
+//! start together without ever waiting for ever.
+
+use std::io::{ErrorKind, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::check::{Ctx, Failure, show_bytes};
+use crate::labs::lab3_echoserver::server::with_server;
+use crate::peers::{self, EchoServer};
+
+/// What the server holds right now, from `/proc/PID`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Resources {
+    /// Open descriptors: entries of `/proc/PID/fd`.
+    pub fds: usize,
+    /// Threads: entries of `/proc/PID/task`.
+    pub threads: usize,
+}
+
+/// The server's open descriptors and threads.
+pub(super) fn resources(server: &EchoServer) -> Result<Resources, Failure> {
+    let pid = server.proc.pid();
+    let count = |what: &str| {
+        crate::process::fd_count(&format!("/proc/{pid}/{what}"))
+            .map_err(|e| Failure::new(format!("to read /proc/{pid}/{what}"), e.to_string()))
+    };
+    Ok(Resources {
+        fds: count("fd")?,
+        threads: count("task")?,
+    })
+}
+
+/// The server's resident memory (`VmRSS` of `/proc/PID/status`), in KiB.
+pub(super) fn rss_kib(server: &EchoServer) -> Result<u64, Failure> {
+    let pid = server.proc.pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| Failure::new(format!("to read /proc/{pid}/status"), e.to_string()))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| Failure::new("a VmRSS line in /proc/PID/status", "none"))
+}
+
+/// CPU time the server has used so far, all threads, user and system
+/// (`utime` + `stime` of `/proc/PID/stat`).
+pub(super) fn cpu_time(server: &EchoServer) -> Result<Duration, Failure> {
+    let pid = server.proc.pid();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map_err(|e| Failure::new(format!("to read /proc/{pid}/stat"), e.to_string()))?;
+    // the command name, in parentheses, may hold spaces: count after it
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // fields 14 and 15 of the line; the one after ')' is field 3
+    let ticks: Option<u64> = match (fields.get(11), fields.get(12)) {
+        (Some(u), Some(s)) => u
+            .parse::<u64>()
+            .ok()
+            .zip(s.parse::<u64>().ok())
+            .map(|(u, s)| u + s),
+        _ => None,
+    };
+    let ticks = ticks.ok_or_else(|| Failure::new("utime and stime in /proc/PID/stat", stat))?;
+    // SAFETY: sysconf reads a constant of the system; no memory is involved.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Ok(Duration::from_micros(ticks * 1_000_000 / per_second))
+}
+
+/// Lets this check process (and the servers it starts next, which inherit
+/// the limit) open up to `want` descriptors, as far as the hard limit
+/// allows: a thousand clients need a thousand sockets on each side, and
+/// some machines start programs with a soft limit of 1024.
+pub(super) fn raise_fd_limit(want: u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write only `limit`, which we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < want {
+            limit.rlim_cur = want.min(limit.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// A starting line for threads: each waits at [`Gate::pass`] until all
+/// `n` have arrived, or the gate is broken by one that failed, or the time
+/// is up. Nobody waits for ever.
+pub(super) struct Gate {
+    state: Mutex<(usize, bool)>,
+    all_here: Condvar,
+    n: usize,
+}
+
+impl Gate {
+    /// A gate for `n` threads.
+    pub fn new(n: usize) -> Gate {
+        Gate {
+            state: Mutex::new((0, false)),
+            all_here: Condvar::new(),
+            n,
+        }
+    }
+
+    /// Arrives and waits for the others; `Err` says why it gave up.
+    pub fn pass(&self, timeout: Duration) -> Result<(), String> {
+        let until = Instant::now() + timeout;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 += 1;
+        self.all_here.notify_all();
+        loop {
+            if state.1 {
+                return Err("another client failed first".to_string());
+            }
+            if state.0 >= self.n {
+                return Ok(());
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!(
+                    "only {} of {} clients got this far in time",
+                    state.0, self.n
+                ));
+            }
+            state = self
+                .all_here
+                .wait_timeout(state, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Lets everyone waiting (and everyone to come) give up.
+    pub fn break_(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.all_here.notify_all();
+    }
+}
+
+/// Runs `client(i)` for `i` in `0..n`, each on a thread of its own, all at
+/// once; returns every failure as (client index, what went wrong), in
+/// index order. A client that fails breaks `gates`, so the others stop
+/// waiting for it.
+pub(super) fn run_clients<F>(n: usize, gates: &[&Gate], client: F) -> Vec<(usize, String)>
+where
+    F: Fn(usize) -> Result<(), String> + Sync,
+{
+    let client = &client;
+    let mut failed: Vec<(usize, String)> = thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                s.spawn(move || {
+                    let result = client(i);
+                    if result.is_err() {
+                        gates.iter().for_each(|g| g.break_());
+                    }
+                    result
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, h)| match h.join() {
+                Ok(Ok(())) => None,
+                Ok(Err(why)) => Some((i, why)),
+                Err(_) => Some((i, "the client thread panicked".to_string())),
+            })
+            .collect()
+    });
+    // the one to show first: a client that failed by itself, not one that
+    // gave up waiting for the others
+    failed.sort_by_key(|(i, why)| (gave_up(why), *i));
+    failed
+}
+
+/// Did this client fail only because it gave up waiting at a [`Gate`]?
+fn gave_up(why: &str) -> bool {
+    why.contains("another client failed") || why.contains("got this far")
+}
+
+/// The failure for clients that failed, with the server's state.
+pub(super) fn clients_failed(
+    ctx: &mut Ctx,
+    server: &mut EchoServer,
+    n: usize,
+    failed: &[(usize, String)],
+    what: &str,
+) -> Failure {
+    let (first, why) = &failed[0];
+    ctx.step(what);
+    let own = failed.iter().filter(|(_, why)| !gave_up(why)).count();
+    let f = Failure::new(
+        format!("all {n} clients served"),
+        format!("{own} of {n} failed; client {first}: {why}"),
+    );
+    let f = match failed.len() - own {
+        0 => f,
+        waited => f.note(format!(
+            "{waited} more gave up waiting for those: all {n} must be served at once"
+        )),
+    };
+    with_server(f, server)
+}
+
+/// Connects to `addr` with read and write timeouts of `timeout`.
+pub(super) fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, String> {
+    let c = TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("connect: {e}"))?;
+    peers::set_timeouts(&c, timeout);
+    Ok(c)
+}
+
+/// Sends `bytes` and reads exactly them back; `Err` says what came instead.
+pub(super) fn echo_exactly(
+    c: &mut TcpStream,
+    bytes: &[u8],
+    timeout: Duration,
+) -> Result<(), String> {
+    c.write_all(bytes).map_err(|e| format!("send: {e}"))?;
+    expect_back(c, bytes, timeout)
+}
+
+/// Reads exactly `bytes.len()` bytes and compares them with `bytes`.
+pub(super) fn expect_back(
+    c: &mut TcpStream,
+    bytes: &[u8],
+    timeout: Duration,
+) -> Result<(), String> {
+    let (got, err) = peers::read_up_to(c, bytes.len(), timeout);
+    if got == bytes {
+        return Ok(());
+    }
+    let at = crate::check::first_difference(bytes, &got);
+    let how = match err {
+        Some(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            format!("then nothing for {:.1} s", timeout.as_secs_f32())
+        }
+        Some(e) if e.kind() == ErrorKind::UnexpectedEof => "then EOF".to_string(),
+        Some(e) => format!("then {e}"),
+        None => String::new(),
+    };
+    Err(format!(
+        "sent {} bytes, got back {} bytes {} ({how}); first difference at offset {at}",
+        bytes.len(),
+        got.len(),
+        crate::check::show_bytes_near(&got, at)
+    ))
+}
+
+/// Waits for `n` lines on the server's stdout that start with `prefix`,
+/// passing over others, and returns them.
+pub(super) fn expect_lines(
+    ctx: &mut Ctx,
+    server: &mut EchoServer,
+    prefix: &str,
+    n: usize,
+) -> Result<Vec<String>, Failure> {
+    let until = Instant::now() + ctx.budget(peers::PATIENCE);
+    let mut found = Vec::with_capacity(n);
+    while found.len() < n {
+        let left = until.saturating_duration_since(Instant::now());
+        match server.proc.next_line(left) {
+            Ok(line) if line.starts_with(prefix.as_bytes()) => {
+                found.push(String::from_utf8_lossy(&line).trim_end().to_string());
+            }
+            Ok(_) => {}
+            Err(f) => {
+                ctx.step(format!("wait for {n} lines `{prefix}…` on stdout"));
+                let f = Failure::new(
+                    format!("{n} lines `{prefix}…` on the server's stdout"),
+                    format!("{} of them; then: {}", found.len(), f.observed),
+                );
+                let f = match found.last() {
+                    Some(last) => f.note(format!("the last one: {}", show_bytes(last.as_bytes()))),
+                    None => f,
+                };
+                return Err(with_server(f, server));
+            }
+        }
+    }
+    ctx.step(format!("{n} lines `{prefix}…` on stdout  ok"));
+    Ok(found)
+}
+
+/// Waits until the server is back to `base` descriptors (plus `fd_slack`)
+/// and `base` threads, for at most `patience`: a server closes a finished
+/// client's socket, and ends its thread, a moment after the client left.
+pub(super) fn expect_back_to(
+    ctx: &mut Ctx,
+    server: &mut EchoServer,
+    base: Resources,
+    fd_slack: usize,
+    patience: Duration,
+    after: &str,
+) -> Result<Resources, Failure> {
+    let until = Instant::now() + ctx.budget(patience);
+    loop {
+        let now = resources(server)?;
+        let settled = now.fds <= base.fds + fd_slack && now.threads <= base.threads;
+        if settled {
+            ctx.step(format!(
+                "after {after}: {} fds and {} threads, {} and {} at the start  ok",
+                now.fds, now.threads, base.fds, base.threads
+            ));
+            return Ok(now);
+        }
+        if Instant::now() >= until {
+            ctx.step(format!("count the server's fds and threads after {after}"));
+            let mut f = Failure::new(
+                format!(
+                    "{} fds and {} thread(s), as at the start, within {:.0} s of the last client leaving",
+                    base.fds,
+                    base.threads,
+                    patience.as_secs_f32()
+                ),
+                format!("{} fds and {} threads", now.fds, now.threads),
+            );
+            if now.fds > base.fds + fd_slack {
+                f = f.note(format!(
+                    "{} descriptors more: close (drop) each client's socket when it is done",
+                    now.fds - base.fds
+                ));
+            }
+            if now.threads > base.threads {
+                f = f.note(format!(
+                    "{} threads more: a client's thread must end when its client leaves",
+                    now.threads - base.threads
+                ));
+            }
+            return Err(with_server(f, server));
+        }
+        // pacing a poll of /proc: nothing tells us when a socket is closed
+        thread::sleep(Duration::from_millis(10));
+    }
+}
