@@ -11,14 +11,14 @@
 //! DIR/.work/                     clones, the base workspace, each job's work and target
 //! ```
 //!
-//! Every file is written to a hidden temporary name and renamed into
-//! place; a student's directory is assembled under a hidden name and
-//! swapped in whole. Hidden names are also what `actions/upload-artifact`
-//! leaves out by default, so `.work/` (clones and build output) never
-//! reaches an artifact.
+//! Every file is written whole or not at all (the grader's own
+//! `write_whole`: a temporary file beside it, renamed into place); a
+//! student's directory is assembled under a hidden name and swapped in
+//! whole; what an interrupted run left is removed by the next. Hidden
+//! names are what `actions/upload-artifact` leaves out by default, so
+//! `.work/` (clones and build output) never reaches an artifact.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -313,31 +313,20 @@ impl Out {
     }
 }
 
-/// `.name.tmp`: our temporary files and directories.
+/// Our temporary files and directories: `.name.tmp` (a student's
+/// directory being assembled), `name.tmpPID` (a file being written).
 fn is_temporary(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(".tmp")
+    let written = name
+        .rsplit_once(".tmp")
+        .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+    (name.starts_with('.') && name.ends_with(".tmp")) || written
 }
 
-/// Writes `path` through a hidden temporary file in the same directory
-/// and a rename, so that it is either the old file or the whole new one.
+/// Writes `path` whole or not at all (`grader_sandbox::files::write_whole`:
+/// a temporary file beside it, renamed into place), naming it in the error.
 pub fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "file".to_string(), |n| n.to_string_lossy().into_owned());
-    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let result = fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        })
-        .map_err(|e| format!("cannot write {}: {e}", tmp.display()));
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    rename(&tmp, path)
+    grader_sandbox::files::write_whole(path, text)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Pretty JSON with a final newline.
@@ -414,7 +403,7 @@ const NOT_GRADED: &[&str] = &["labs", ".github", "README.md"];
 /// changes made by the instructor, it is not a defence against anyone.)
 pub fn fingerprint(base: &Path) -> Result<String, String> {
     use std::os::unix::fs::PermissionsExt;
-    let mut h = Fnv::new();
+    let mut h = grader_sandbox::files::Fnv::default();
     let mut files = Vec::new();
     list(base, Path::new(""), &mut files)?;
     files.retain(|rel| {
@@ -435,11 +424,10 @@ pub fn fingerprint(base: &Path) -> Result<String, String> {
         } else {
             fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
         };
-        h.write(rel.to_string_lossy().as_bytes());
-        h.write(&[0]);
-        h.write(&(meta.permissions().mode() & 0o111).to_le_bytes());
-        h.write(&(content.len() as u64).to_le_bytes());
-        h.write(&content);
+        h.add(rel.to_string_lossy().as_bytes());
+        h.add(&(meta.permissions().mode() & 0o111).to_le_bytes());
+        h.add(&(content.len() as u64).to_le_bytes());
+        h.add(&content);
     }
     let rustc = std::process::Command::new("rustc")
         .arg("-V")
@@ -449,8 +437,8 @@ pub fn fingerprint(base: &Path) -> Result<String, String> {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_else(|| "rustc: unknown".to_string());
-    h.write(rustc.as_bytes());
-    Ok(format!("{:016x}", h.0))
+    h.add(rustc.as_bytes());
+    Ok(format!("{:016x}", h.finish()))
 }
 
 fn list(base: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
@@ -472,21 +460,6 @@ fn list(base: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-/// 64-bit FNV-1a.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,7 +469,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         assert!(Out::check(&tmp.path().join("new")).is_ok());
         assert!(Out::check(tmp.path()).is_ok());
-        for name in ["gradebook.csv", "students", ".run.json.tmp"] {
+        for name in [
+            "gradebook.csv",
+            "students",
+            ".run.json.tmp",
+            "run.json.tmp77",
+        ] {
             fs::write(tmp.path().join(name), "").unwrap();
         }
         assert!(Out::check(tmp.path()).is_ok());
@@ -541,6 +519,7 @@ mod tests {
         // What an interrupted run leaves is removed by the next.
         fs::create_dir_all(out.students().join(".bob.new.tmp")).unwrap();
         fs::write(tmp.path().join(".gradebook.csv.tmp"), "half").unwrap();
+        fs::write(tmp.path().join("summary.md.tmp4242"), "half").unwrap();
         out.create().unwrap();
         let names = |d: &Path| {
             let mut v: Vec<String> = fs::read_dir(d)
