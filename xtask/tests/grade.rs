@@ -297,17 +297,20 @@ fn a_course_graded_at_a_deadline() {
     // One job: the reference, then the starter, at one path.
     let whole = t.join("whole");
     let w = whole.to_str().unwrap();
-    xtask(&[
-        "grade",
-        "--roster",
-        roster,
-        "--out",
-        w,
-        "--deadline",
-        DEADLINE,
-        "--jobs",
-        "1",
-    ]);
+    let grade_whole = || {
+        xtask(&[
+            "grade",
+            "--roster",
+            roster,
+            "--out",
+            w,
+            "--deadline",
+            DEADLINE,
+            "--jobs",
+            "1",
+        ])
+    };
+    grade_whole();
 
     let (header, rows) = gradebook(&whole);
     let labs: Vec<&str> = header.split(',').skip(7).collect();
@@ -426,17 +429,7 @@ fn a_course_graded_at_a_deadline() {
     let before = fs::read_to_string(whole.join("gradebook.csv")).unwrap();
     let results = whole.join("students/reference/results.json");
     let written = fs::metadata(&results).unwrap().modified().unwrap();
-    let said = xtask(&[
-        "grade",
-        "--roster",
-        roster,
-        "--out",
-        w,
-        "--deadline",
-        DEADLINE,
-        "--jobs",
-        "1",
-    ]);
+    let said = grade_whole();
     assert!(
         said.contains("grade: 0 graded, 7 kept, 1 with nothing to grade"),
         "{said}"
