@@ -8,6 +8,9 @@
 //!   … --without-lab 5          either, for a course without the optional lab 5
 //! cargo xtask variants [NAME…]  broken variants of the reference: each must fail its checks
 //! cargo xtask cheats [NAME…]    cheats: each must earn nothing and leave nothing running
+//! cargo xtask grade --roster ROSTER.csv --out DIR [--deadline RFC3339] [--jobs N] [--shard I/N] [--timeout SECS]
+//!                              a course's repositories into a gradebook (see grade/mod.rs)
+//! cargo xtask grade --merge DIR... --out DIR   shards into one gradebook
 //! ```
 //!
 //! The student repository is this workspace with every marked solution
@@ -39,6 +42,9 @@ usage: cargo xtask starter DIR      write the student repository to DIR (new or 
        cargo xtask gradescope DIR   the same, with Gradescope's setup.sh and run_autograder at its root
        cargo xtask variants [NAME]  grade the broken variants of xtask/variants.toml: each must fail its checks
        cargo xtask cheats [NAME]    grade the cheats of xtask/cheats.toml: each must earn nothing and leave nothing running
+       cargo xtask grade --roster ROSTER.csv --out DIR [--deadline RFC3339] [--jobs N] [--shard I/N] [--timeout SECS]
+                                    grade a course's repositories into DIR/gradebook.csv (cargo xtask grade --help)
+       cargo xtask grade --merge DIR... --out DIR   merge shards into one gradebook
          (starter and gradescope take --without-lab 5: for a course that leaves out the optional lab 5)";
 
 /// The Gradescope scripts, copied to the root of the autograder zip.
