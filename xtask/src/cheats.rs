@@ -337,12 +337,10 @@ fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<Graded, String>
     Ok(Graded { code, text })
 }
 
+/// The first 60 lines of `text`, indented.
 fn indent(text: &str) -> String {
-    text.lines()
-        .take(60)
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let head: Vec<&str> = text.lines().take(60).collect();
+    variants::indent(&head.join("\n"))
 }
 
 #[cfg(test)]

@@ -280,7 +280,8 @@ fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<String, String>
     }
 }
 
-fn indent(text: &str) -> String {
+/// `text`, each line indented by four spaces.
+pub fn indent(text: &str) -> String {
     text.lines()
         .map(|l| format!("    {l}"))
         .collect::<Vec<_>>()
