@@ -7,20 +7,23 @@
 //! ended — lives here instead, in the `grader-sandbox` executable, which
 //! depends on `libc` and `serde` only:
 //!
-//! - [`supervise`]: the supervisor of one check (a child subreaper that
-//!   keeps the deadline and sweeps what is left);
+//! - [`sys`]: the platform layer, the one place that asks the operating
+//!   system (Linux: `/proc`, `prctl`, namespaces; macOS: libproc), with
+//!   [`sys::netns`], a network namespace of its own for one submission;
+//! - [`supervise`]: the supervisor of one check (it keeps the deadline and
+//!   sweeps what the check left: a child subreaper on Linux, a tracker of
+//!   the process table on macOS);
 //! - [`procs`]: the process table and the two sweeps (all descendants; all
 //!   processes of one uid);
 //! - [`files`]: writing result files whole, and a stable hash;
-//! - [`netns`]: a network namespace of its own for one submission;
 //! - [`uids`]: leases on the unprivileged uids, so that two graders on one
 //!   machine never share one;
 //! - [`submission`]: official grading of one submission, shared by
 //!   Gradescope's `run_autograder` and `cargo xtask grade`.
 
 pub mod files;
-pub mod netns;
 pub mod procs;
 pub mod submission;
 pub mod supervise;
+pub mod sys;
 pub mod uids;
