@@ -21,9 +21,23 @@
 //! - [`submission`]: official grading of one submission, shared by
 //!   Gradescope's `run_autograder` and `cargo xtask grade`.
 
+// Windows: one message, not a wall of unresolved imports.
+#[cfg(not(unix))]
+compile_error!(
+    "echo-lab's grader runs on Linux and macOS. On Windows, use WSL 2 \
+     (https://learn.microsoft.com/windows/wsl/install) or the dev container \
+     (.devcontainer/devcontainer.json, in VS Code or GitHub Codespaces)."
+);
+
+#[cfg(unix)]
 pub mod files;
+#[cfg(unix)]
 pub mod procs;
+#[cfg(unix)]
 pub mod submission;
+#[cfg(unix)]
 pub mod supervise;
+#[cfg(unix)]
 pub mod sys;
+#[cfg(unix)]
 pub mod uids;
