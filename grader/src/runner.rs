@@ -17,7 +17,7 @@
 //! runs. Steps, panics and the verdict come back on that socket as JSON
 //! lines ([`Frame`]); a verdict counts only with the proof in it. Student
 //! code cannot write there: a socket cannot be reopened through
-//! `/proc/self/fd`, safe Rust cannot use a raw fd number, and the fd is not
+//! its path under the process's fd directory, safe Rust cannot use a raw fd number, and the fd is not
 //! inherited by anything it spawns. What it prints on stdout or stderr is
 //! shown as its output and changes nothing.
 //!

@@ -175,6 +175,21 @@ pub(super) fn time_wait_count(port: u16) -> Option<usize> {
     read_any.then_some(count)
 }
 
+pub(super) fn time_wait_sockets() -> Option<u64> {
+    let stat = fs::read_to_string("/proc/net/sockstat").ok()?;
+    let tcp = stat.lines().find(|l| l.starts_with("TCP:"))?;
+    let mut words = tcp.split_whitespace();
+    words.find(|&w| w == "tw")?;
+    words.next()?.parse().ok()
+}
+
+pub(super) fn context_switches() -> Option<u64> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    stat.lines()
+        .find_map(|l| l.strip_prefix("ctxt "))
+        .and_then(|n| n.trim().parse().ok())
+}
+
 pub(super) fn available_memory() -> Option<u64> {
     let text = fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;

@@ -202,6 +202,14 @@ pub(super) fn time_wait_count(_port: u16) -> Option<usize> {
     None
 }
 
+pub(super) fn time_wait_sockets() -> Option<u64> {
+    None
+}
+
+pub(super) fn context_switches() -> Option<u64> {
+    None
+}
+
 pub(super) fn available_memory() -> Option<u64> {
     None
 }

@@ -151,6 +151,16 @@ pub fn time_wait_count(port: u16) -> Option<usize> {
     os::time_wait_count(port)
 }
 
+/// Sockets in TIME_WAIT on the whole machine, where known (Linux).
+pub fn time_wait_sockets() -> Option<u64> {
+    os::time_wait_sockets()
+}
+
+/// Context switches since boot, all CPUs, where known (Linux).
+pub fn context_switches() -> Option<u64> {
+    os::context_switches()
+}
+
 /// Memory available to new programs, in bytes, where known.
 pub fn available_memory() -> Option<u64> {
     os::available_memory()
