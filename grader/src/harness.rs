@@ -92,7 +92,7 @@ pub fn runner_for(checks: &[&Check], mut progress: impl FnMut(&str)) -> Result<R
     runner::become_subreaper();
     let prepared = bins::prepare(&needed_binaries(checks), &mut progress)?;
     let uid_base = match official_uid()? {
-        Some(base) if is_root() => {
+        Some(base) if grader_sandbox::sys::is_root() => {
             progress(&format!(
                 "the code under test runs as uid {base} and up (unprivileged), one uid per check"
             ));
@@ -127,11 +127,6 @@ fn official_uid() -> Result<Option<u32>, String> {
             runner::UID_ENV
         )),
     }
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 /// The binaries that `checks` run.
