@@ -1,5 +1,6 @@
-//! The score report: the terminal table, Gradescope's `results.json`, and
-//! the GitHub Actions job summary.
+//! The score report: the terminal table, Gradescope's `results.json`, the
+//! GitHub Actions job summary, and the typed results every tool reads
+//! ([`results`], `--json`).
 //!
 //! All three are views of the same list of [`Outcome`]s, in registry order.
 
@@ -262,23 +263,21 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
     s
 }
 
-/// The checks as JSON, without running them: `[{"id", "lab", "points",
-/// "skipped"}]`, `skipped` being why this host (or a foreign binary) will
-/// not run it, or `null`. Official grading reads it for the maximum.
+/// The checks as JSON ([`grader_sandbox::protocol::Listed`]), without
+/// running them: id, lab, step, points, and `skipped`, why this host (or a
+/// foreign binary) will not run it, or `null`. Official grading reads it
+/// for the maximum; the book's check reads it for each step's checks.
 pub fn list_json(checks: &[crate::check::Check], foreign_skip: Option<&str>) -> String {
-    #[derive(Serialize)]
-    struct Listed {
-        id: String,
-        lab: u8,
-        points: u32,
-        skipped: Option<String>,
-    }
+    use grader_sandbox::protocol::Listed;
     let ipv6 = crate::runner::has_ipv6_loopback();
     let listed: Vec<Listed> = checks
         .iter()
         .map(|c| Listed {
             id: c.id(),
             lab: c.step.lab,
+            step: c.step.number,
+            step_title: c.step.title.to_string(),
+            handout: c.step.link(),
             points: c.points,
             skipped: if c.kind == crate::check::Kind::Library && foreign_skip.is_some() {
                 foreign_skip.map(str::to_string)
@@ -290,4 +289,47 @@ pub fn list_json(checks: &[crate::check::Check], foreign_skip: Option<&str>) -> 
         })
         .collect();
     serde_json::to_string_pretty(&listed).unwrap_or_default()
+}
+
+/// The typed results ([`grader_sandbox::protocol::Results`]) that tools
+/// read instead of the words above: `cargo run -p grader -- --json FILE`.
+pub fn results(outcomes: &[Outcome]) -> grader_sandbox::protocol::Results {
+    use grader_sandbox::protocol::{self, CheckResult};
+    let (score, max_score) = totals(outcomes);
+    let checks = outcomes
+        .iter()
+        .map(|o| CheckResult {
+            id: o.check.id(),
+            lab: o.check.step.lab,
+            step: o.check.step.number,
+            step_title: o.check.step.title.to_string(),
+            handout: o.check.step.link(),
+            score: o.score(),
+            max_score: o.check.points,
+            verdict: match &o.verdict {
+                Verdict::Passed => protocol::Verdict::Passed,
+                Verdict::Failed(_) => protocol::Verdict::Failed,
+                Verdict::Panicked(_) => protocol::Verdict::Panicked,
+                Verdict::Aborted(_) => protocol::Verdict::EndedEarly,
+                Verdict::TimedOut(_) => protocol::Verdict::TimedOut,
+                Verdict::Skipped(_) => protocol::Verdict::Skipped,
+            },
+            skip_reason: match &o.verdict {
+                Verdict::Skipped(why) => Some(why.clone()),
+                _ => None,
+            },
+            explanation: (!o.passed() && !o.is_skipped()).then(|| o.explain()),
+        })
+        .collect();
+    protocol::Results {
+        version: protocol::RESULTS_VERSION,
+        score,
+        max_score,
+        checks,
+    }
+}
+
+/// [`results`] as pretty JSON.
+pub fn results_json(outcomes: &[Outcome]) -> String {
+    serde_json::to_string_pretty(&results(outcomes)).unwrap_or_default()
 }
