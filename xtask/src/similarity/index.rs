@@ -1,0 +1,346 @@
+//! Every pair of a course at once: an inverted index from fingerprint to
+//! the submissions that hold it.
+//!
+//! Comparing 300 submissions two by two is 44,850 comparisons. Instead,
+//! each fingerprint lists its holders, and a pair's count of shared
+//! fingerprints is the number of lists it appears in together: the work
+//! grows with what is actually shared, not with the number of pairs.
+//!
+//! Before that, what is not evidence goes:
+//! - every k-gram of the starter's lab crates (all of them, not only the
+//!   ones winnowing picked in the starter, so that a fingerprint a
+//!   student's file picks in another context is still recognised);
+//! - fingerprints held by more than `max_share` of the submissions
+//!   (MOSS's `-m`): an idiom half the class writes the same way. Never one
+//!   held by two only: a pair is what the report looks for.
+//!
+//! A pair's score is the share of the two sides' fingerprints that they
+//! share (2·|A∩B| / (|A|+|B|), the Dice coefficient), so a submission
+//! that is the starter plus a few lines scores near 0 even when its few
+//! lines are common. The report also gives each side's own share and the
+//! tokens covered by the matches, mapped back to lines.
+
+use std::collections::{HashMap, HashSet};
+
+use super::winnow::{kgrams, winnow};
+use super::{Settings, Submission};
+
+/// A fingerprint of one submission: its hash, file and first token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Held {
+    hash: u64,
+    file: u32,
+    at: u32,
+}
+
+/// The fingerprints of every submission, less what is not evidence.
+pub struct Index {
+    /// Per submission, sorted by hash (then place).
+    held: Vec<Vec<Held>>,
+    /// Per submission, its distinct kept hashes.
+    distinct: Vec<usize>,
+    /// Fingerprints dropped because too many submissions hold them.
+    pub common: usize,
+    /// How many submissions "too many" is (more than this).
+    pub common_limit: usize,
+    /// k, for the regions' lengths.
+    k: u32,
+}
+
+/// One pair's numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pair {
+    /// Index of the first submission.
+    pub a: usize,
+    /// Index of the second.
+    pub b: usize,
+    /// 2·shared / (|A| + |B|).
+    pub similarity: f64,
+    /// Shared fingerprints / |A|.
+    pub share_a: f64,
+    /// Shared fingerprints / |B|.
+    pub share_b: f64,
+    /// Distinct fingerprints shared.
+    pub shared: usize,
+    /// Tokens covered by the shared fingerprints (the smaller side's count).
+    pub shared_tokens: usize,
+}
+
+/// A matched region: a range of lines in a file of each side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// File index in submission A, and its first and last line.
+    pub a: (usize, u32, u32),
+    /// The same in submission B.
+    pub b: (usize, u32, u32),
+    /// Tokens of A it covers.
+    pub tokens: usize,
+}
+
+impl Index {
+    /// Fingerprints every file of every submission, and drops the
+    /// starter's and the common ones.
+    pub fn build(subs: &[Submission], starter: &[Vec<u64>], settings: &Settings) -> Index {
+        let starter_grams: HashSet<u64> = starter
+            .iter()
+            .flat_map(|codes| kgrams(codes, settings.k))
+            .collect();
+        let mut held: Vec<Vec<Held>> = subs
+            .iter()
+            .map(|s| {
+                let mut v = Vec::new();
+                for (f, file) in s.files.iter().enumerate() {
+                    let codes: Vec<u64> = file.tokens.iter().map(|t| t.code).collect();
+                    for p in winnow(&kgrams(&codes, settings.k), settings.window) {
+                        if !starter_grams.contains(&p.hash) {
+                            v.push(Held {
+                                hash: p.hash,
+                                file: f as u32,
+                                at: p.at,
+                            });
+                        }
+                    }
+                }
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        // Holders per hash (each submission once).
+        let mut holders: HashMap<u64, u32> = HashMap::new();
+        for v in &held {
+            let mut prev = None;
+            for h in v {
+                if prev != Some(h.hash) {
+                    *holders.entry(h.hash).or_insert(0) += 1;
+                    prev = Some(h.hash);
+                }
+            }
+        }
+        let limit = ((settings.max_share * subs.len() as f64).floor() as usize).max(2);
+        let common = holders.values().filter(|&&n| n as usize > limit).count();
+        for v in &mut held {
+            v.retain(|h| holders[&h.hash] as usize <= limit);
+        }
+        let distinct = held
+            .iter()
+            .map(|v| {
+                let mut n = 0;
+                let mut prev = None;
+                for h in v {
+                    if prev != Some(h.hash) {
+                        n += 1;
+                        prev = Some(h.hash);
+                    }
+                }
+                n
+            })
+            .collect();
+        Index {
+            held,
+            distinct,
+            common,
+            common_limit: limit,
+            k: settings.k as u32,
+        }
+    }
+
+    /// Distinct fingerprints of submission `s` that count.
+    pub fn fingerprints(&self, s: usize) -> usize {
+        self.distinct[s]
+    }
+
+    /// Every pair that shares at least one fingerprint, highest score
+    /// first (ties: more shared tokens, then names' order).
+    pub fn pairs(&self, subs: &[Submission], threads: usize) -> Vec<Pair> {
+        let n = self.held.len();
+        // The inverted index: hash → holders, each once.
+        let mut postings: HashMap<u64, Vec<u32>> = HashMap::new();
+        for (s, v) in self.held.iter().enumerate() {
+            let mut prev = None;
+            for h in v {
+                if prev != Some(h.hash) {
+                    postings.entry(h.hash).or_default().push(s as u32);
+                    prev = Some(h.hash);
+                }
+            }
+        }
+        // Shared counts, in a triangle of the n×n matrix.
+        let row = |a: usize| a * n - a * (a + 1) / 2;
+        let mut counts = vec![0u32; n * n.saturating_sub(1) / 2];
+        for list in postings.values() {
+            for (i, &a) in list.iter().enumerate() {
+                for &b in &list[i + 1..] {
+                    let (a, b) = (a.min(b) as usize, a.max(b) as usize);
+                    counts[row(a) + (b - a - 1)] += 1;
+                }
+            }
+        }
+        let candidates: Vec<(usize, usize, usize)> = (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .filter_map(|(a, b)| {
+                let c = counts[row(a) + (b - a - 1)] as usize;
+                (c > 0).then_some((a, b, c))
+            })
+            .collect();
+        // Covered tokens need each pair's own merge: split over threads.
+        let threads = threads.max(1);
+        let chunk = candidates.len().div_ceil(threads).max(1);
+        let mut pairs: Vec<Pair> = std::thread::scope(|scope| {
+            let workers: Vec<_> = candidates
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&(a, b, shared)| self.pair(a, b, shared))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        pairs.sort_by(|x, y| {
+            y.similarity
+                .total_cmp(&x.similarity)
+                .then(y.shared_tokens.cmp(&x.shared_tokens))
+                .then(subs[x.a].name.cmp(&subs[y.a].name))
+                .then(subs[x.b].name.cmp(&subs[y.b].name))
+        });
+        pairs
+    }
+
+    fn pair(&self, a: usize, b: usize, shared: usize) -> Pair {
+        let (da, db) = (self.distinct[a], self.distinct[b]);
+        let (cover_a, cover_b) = self.matches(a, b);
+        Pair {
+            a,
+            b,
+            similarity: 2.0 * shared as f64 / (da + db).max(1) as f64,
+            share_a: shared as f64 / da.max(1) as f64,
+            share_b: shared as f64 / db.max(1) as f64,
+            shared,
+            shared_tokens: covered(&cover_a, self.k).min(covered(&cover_b, self.k)),
+        }
+    }
+
+    /// The fingerprints of `a` and of `b` whose hash the other holds,
+    /// as (file, first token), by a merge of the two sorted lists.
+    fn matches(&self, a: usize, b: usize) -> (Vec<(u32, u32)>, Vec<(u32, u32)>) {
+        let (x, y) = (&self.held[a], &self.held[b]);
+        let (mut i, mut j) = (0, 0);
+        let (mut in_a, mut in_b) = (Vec::new(), Vec::new());
+        while i < x.len() && j < y.len() {
+            match x[i].hash.cmp(&y[j].hash) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let h = x[i].hash;
+                    while i < x.len() && x[i].hash == h {
+                        in_a.push((x[i].file, x[i].at));
+                        i += 1;
+                    }
+                    while j < y.len() && y[j].hash == h {
+                        in_b.push((y[j].file, y[j].at));
+                        j += 1;
+                    }
+                }
+            }
+        }
+        (in_a, in_b)
+    }
+
+    /// The matched regions of a pair, mapped to lines, in A's order.
+    /// Consecutive shared fingerprints that are close on both sides (in
+    /// the same two files) make one region.
+    pub fn regions(&self, subs: &[Submission], a: usize, b: usize) -> Vec<Region> {
+        let (x, y) = (&self.held[a], &self.held[b]);
+        // Each shared hash, as (A place, B place): the first place on each side.
+        let mut hits: Vec<((u32, u32), (u32, u32))> = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < x.len() && j < y.len() {
+            match x[i].hash.cmp(&y[j].hash) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let h = x[i].hash;
+                    let (pa, pb) = ((x[i].file, x[i].at), (y[j].file, y[j].at));
+                    while i < x.len() && x[i].hash == h {
+                        hits.push(((x[i].file, x[i].at), pb));
+                        i += 1;
+                    }
+                    while j < y.len() && y[j].hash == h {
+                        if (y[j].file, y[j].at) != pb {
+                            hits.push((pa, (y[j].file, y[j].at)));
+                        }
+                        j += 1;
+                    }
+                }
+            }
+        }
+        hits.sort_unstable();
+        let k = self.k;
+        let gap = 2 * k; // how far apart two hits of one region may be
+        // (A file, A first, A end, B file, B first, B end), in tokens.
+        let mut runs: Vec<(u32, u32, u32, u32, u32, u32)> = Vec::new();
+        for ((fa, ta), (fb, tb)) in hits {
+            if let Some(r) = runs.last_mut() {
+                if r.0 == fa && r.3 == fb && ta <= r.2 + gap && tb + gap >= r.4 && tb <= r.5 + gap
+                {
+                    r.2 = r.2.max(ta + k);
+                    r.4 = r.4.min(tb);
+                    r.5 = r.5.max(tb + k);
+                    continue;
+                }
+            }
+            runs.push((fa, ta, ta + k, fb, tb, tb + k));
+        }
+        let line = |s: usize, f: u32, t: u32| -> u32 {
+            let toks = &subs[s].files[f as usize].tokens;
+            toks.get((t as usize).min(toks.len().saturating_sub(1)))
+                .map_or(1, |t| t.line)
+        };
+        runs.into_iter()
+            .map(|(fa, a0, a1, fb, b0, b1)| Region {
+                a: (fa as usize, line(a, fa, a0), line(a, fa, a1 - 1)),
+                b: (fb as usize, line(b, fb, b0), line(b, fb, b1 - 1)),
+                tokens: (a1 - a0) as usize,
+            })
+            .collect()
+    }
+}
+
+/// Tokens covered by k-grams starting at these places.
+fn covered(places: &[(u32, u32)], k: u32) -> usize {
+    let mut v = places.to_vec();
+    v.sort_unstable();
+    let mut total = 0usize;
+    let mut end: Option<(u32, u32)> = None; // (file, one past the last covered token)
+    for (f, t) in v {
+        let (start, stop) = match end {
+            Some((ef, e)) if ef == f => (t.max(e), t + k),
+            _ => (t, t + k),
+        };
+        if stop > start {
+            total += (stop - start) as usize;
+        }
+        end = Some((f, match end {
+            Some((ef, e)) if ef == f => e.max(stop),
+            _ => stop,
+        }));
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_kgrams_are_counted_once() {
+        assert_eq!(covered(&[(0, 0), (0, 3), (0, 20), (1, 0)], 5), 8 + 5 + 5);
+        assert_eq!(covered(&[], 5), 0);
+        assert_eq!(covered(&[(0, 4), (0, 4)], 5), 5);
+    }
+}
