@@ -7,12 +7,17 @@
 //! grows with what is actually shared, not with the number of pairs.
 //!
 //! Before that, what is not evidence goes:
-//! - every k-gram of the starter's lab crates (all of them, not only the
-//!   ones winnowing picked in the starter, so that a fingerprint a
-//!   student's file picks in another context is still recognised);
+//! - every token the starter holds: the tokens of each k-gram that is also
+//!   a k-gram of the starter's lab crates (any of them, not only those
+//!   winnowing picked in the starter). A fingerprint counts only if all its
+//!   k tokens are the student's: the k-grams that straddle a `todo!()`'s
+//!   edge (the starter's signature, then `let mut x = 0;`) would otherwise
+//!   link every two students who begin a body alike;
 //! - fingerprints held by more than `max_share` of the submissions
-//!   (MOSS's `-m`): an idiom half the class writes the same way. Never one
-//!   held by two only: a pair is what the report looks for.
+//!   (MOSS's `-m`): an idiom a large part of the class writes the same
+//!   way. Never one held by [`COMMON_FLOOR`] or fewer, so that in a small
+//!   course a ring of a few students who share one solution is still
+//!   found (a course of ten is read whole anyway).
 //!
 //! A pair's score is the share of the two sides' fingerprints that they
 //! share (2·|A∩B| / (|A|+|B|), the Dice coefficient), so a submission
@@ -24,6 +29,10 @@ use std::collections::{HashMap, HashSet};
 
 use super::winnow::{kgrams, winnow};
 use super::{Settings, Submission};
+
+/// A fingerprint held by this many submissions or fewer is never
+/// "common" (MOSS's default `-m` is 10, a count).
+pub const COMMON_FLOOR: usize = 10;
 
 /// A fingerprint of one submission: its hash, file and first token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -91,8 +100,17 @@ impl Index {
                 let mut v = Vec::new();
                 for (f, file) in s.files.iter().enumerate() {
                     let codes: Vec<u64> = file.tokens.iter().map(|t| t.code).collect();
-                    for p in winnow(&kgrams(&codes, settings.k), settings.window) {
-                        if !starter_grams.contains(&p.hash) {
+                    let grams = kgrams(&codes, settings.k);
+                    // Tokens the starter holds: those of every k-gram it has.
+                    let mut starter_token = vec![false; codes.len()];
+                    for (i, h) in grams.iter().enumerate() {
+                        if starter_grams.contains(h) {
+                            starter_token[i..i + settings.k].fill(true);
+                        }
+                    }
+                    for p in winnow(&grams, settings.window) {
+                        let at = p.at as usize;
+                        if !starter_token[at..at + settings.k].contains(&true) {
                             v.push(Held {
                                 hash: p.hash,
                                 file: f as u32,
@@ -116,7 +134,8 @@ impl Index {
                 }
             }
         }
-        let limit = ((settings.max_share * subs.len() as f64).floor() as usize).max(2);
+        let with_code = subs.iter().filter(|s| !s.files.is_empty()).count();
+        let limit = ((settings.max_share * with_code as f64).floor() as usize).max(COMMON_FLOOR);
         let common = holders.values().filter(|&&n| n as usize > limit).count();
         for v in &mut held {
             v.retain(|h| holders[&h.hash] as usize <= limit);
@@ -286,8 +305,7 @@ impl Index {
         let mut runs: Vec<(u32, u32, u32, u32, u32, u32)> = Vec::new();
         for ((fa, ta), (fb, tb)) in hits {
             if let Some(r) = runs.last_mut() {
-                if r.0 == fa && r.3 == fb && ta <= r.2 + gap && tb + gap >= r.4 && tb <= r.5 + gap
-                {
+                if r.0 == fa && r.3 == fb && ta <= r.2 + gap && tb + gap >= r.4 && tb <= r.5 + gap {
                     r.2 = r.2.max(ta + k);
                     r.4 = r.4.min(tb);
                     r.5 = r.5.max(tb + k);
@@ -325,17 +343,102 @@ fn covered(places: &[(u32, u32)], k: u32) -> usize {
         if stop > start {
             total += (stop - start) as usize;
         }
-        end = Some((f, match end {
-            Some((ef, e)) if ef == f => e.max(stop),
-            _ => stop,
-        }));
+        end = Some((
+            f,
+            match end {
+                Some((ef, e)) if ef == f => e.max(stop),
+                _ => stop,
+            },
+        ));
     }
     total
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::SourceFile;
+    use super::super::tokens::{Token, mix};
     use super::*;
+
+    fn run(seed: u64, n: usize) -> Vec<u64> {
+        (0..n as u64).map(|i| mix(seed << 20 | i)).collect()
+    }
+
+    fn sub(name: &str, codes: Vec<u64>) -> Submission {
+        Submission {
+            name: name.to_string(),
+            files: vec![SourceFile {
+                path: "crates/x/src/lib.rs".to_string(),
+                text: String::new(),
+                tokens: codes
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, code)| Token {
+                        code,
+                        line: i as u32 / 8 + 1,
+                    })
+                    .collect(),
+            }],
+            notes: Vec::new(),
+        }
+    }
+
+    /// 40 students: each their own code, the starter's code, an idiom 30
+    /// of them write; students 0 and 1 also share a passage.
+    fn course() -> (Vec<Submission>, Vec<Vec<u64>>) {
+        let starter = run(1, 80);
+        let idiom = run(2, 60);
+        let passage = run(3, 60);
+        let subs = (0..40u64)
+            .map(|s| {
+                let mut codes = run(100 + s, 200);
+                codes.extend(&starter);
+                codes.extend(run(200 + s, 50));
+                if s < 30 {
+                    codes.extend(&idiom);
+                }
+                codes.extend(run(300 + s, 50));
+                if s < 2 {
+                    codes.extend(&passage);
+                }
+                codes.extend(run(400 + s, 50));
+                sub(&format!("s{s:02}"), codes)
+            })
+            .collect();
+        (subs, vec![starter])
+    }
+
+    fn settings(max_share: f64) -> Settings {
+        Settings {
+            k: 15,
+            window: 10,
+            max_share,
+            top: 5,
+            max_file_bytes: 1 << 20,
+        }
+    }
+
+    #[test]
+    fn the_starter_and_common_idioms_are_not_evidence_a_shared_passage_is() {
+        let (subs, starter) = course();
+        let index = Index::build(&subs, &starter, &settings(0.2));
+        assert_eq!(index.common_limit, COMMON_FLOOR.max(8));
+        assert!(index.common > 0, "the idiom of 30 students is common");
+        let pairs = index.pairs(&subs, 2);
+        assert_eq!(pairs.len(), 1, "only students 0 and 1 share: {pairs:?}");
+        let p = &pairs[0];
+        assert_eq!((p.a, p.b), (0, 1));
+        // Winnowing covers the passage but for up to w - 1 tokens at each end.
+        assert!((60 - 2 * 9..=60).contains(&p.shared_tokens), "{p:?}");
+        let regions = index.regions(&subs, 0, 1);
+        assert_eq!(regions.len(), 1, "{regions:?}");
+        // Without -m the idiom links 30 students: 435 pairs, plus 0 and 1.
+        let all = Index::build(&subs, &starter, &settings(1.0));
+        assert_eq!(all.common, 0);
+        let pairs = all.pairs(&subs, 2);
+        assert_eq!(pairs.len(), 435);
+        assert_eq!((pairs[0].a, pairs[0].b), (0, 1), "the passage ranks first");
+    }
 
     #[test]
     fn overlapping_kgrams_are_counted_once() {

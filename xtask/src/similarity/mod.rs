@@ -75,8 +75,8 @@ struct Args {
     window: u32,
 
     /// Ignore fingerprints held by more than this share of the
-    /// submissions (as MOSS's -m), but never one held by only two.
-    #[arg(short = 'm', long, value_name = "SHARE", default_value_t = 0.25,
+    /// submissions (as MOSS's -m), but never one held by 10 or fewer.
+    #[arg(short = 'm', long, value_name = "SHARE", default_value_t = 0.2,
           value_parser = parse_share)]
     max_share: f64,
 
@@ -165,7 +165,10 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
         Some(dir) => {
             let s = read_submission("starter", dir, settings.max_file_bytes);
             if s.files.is_empty() {
-                return Err(format!("--starter {}: no crates/*/src there", dir.display()));
+                return Err(format!(
+                    "--starter {}: no crates/*/src there",
+                    dir.display()
+                ));
             }
             s.files
         }
@@ -315,7 +318,11 @@ fn generated_starter(root: &Path) -> Result<Vec<SourceFile>, String> {
                 continue;
             }
             let text = crate::tree::read(&file)?;
-            let shown = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+            let shown = file
+                .strip_prefix(root)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
             let stripped = crate::markers::strip(&text, grader::steps::ALL, max_width)
                 .map_err(|e| format!("{shown}: {e}"))?;
             let (tokens, _) = tokens::tokens(&stripped.text);
@@ -366,7 +373,11 @@ pub fn read_submission(name: &str, dir: &Path, cap: u64) -> Submission {
     }
     paths.sort();
     for path in paths {
-        let shown = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+        let shown = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         match read_source(&path, cap) {
             Ok(Some((text, mut notes))) => {
                 let (tokens, how) = tokens::tokens(&text);
@@ -475,7 +486,7 @@ mod tests {
     fn the_command_line_parses() {
         let a = Args::try_parse_from(["s", "--out", "d", "a", "b"]).unwrap();
         assert_eq!(a.paths.len(), 2);
-        assert_eq!((a.k, a.window, a.max_share), (15, 10, 0.25));
+        assert_eq!((a.k, a.window, a.max_share), (15, 10, 0.2));
         assert!(Args::try_parse_from(["s", "--out", "d", "--roster", "r.csv"]).is_ok());
         assert!(Args::try_parse_from(["s", "--out", "d"]).is_err());
         assert!(Args::try_parse_from(["s", "--out", "d", "--roster", "r", "a"]).is_err());

@@ -307,4 +307,15 @@ fn notes(h: &mut String, page: &Page) {
         h.push_str("<li>none</li>\n");
     }
     h.push_str("</ul>\n");
+    let bare: Vec<String> = (0..page.subs.len())
+        .filter(|&s| page.index.fingerprints(s) == 0)
+        .map(|s| esc(&page.subs[s].name))
+        .collect();
+    if !bare.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p id=\"bare\">No code beyond the starter (or none that counts): {}.</p>",
+            bare.join(", ")
+        );
+    }
 }

@@ -109,7 +109,8 @@ fn rust(stream: TokenStream, out: &mut Vec<Token>) {
         match &trees[i] {
             TokenTree::Punct(p) if p.as_char() == '#' => {
                 // `#[doc = …]` or `#![doc = …]`: a comment, in the lexer's words.
-                let bang = matches!(trees.get(i + 1), Some(TokenTree::Punct(q)) if q.as_char() == '!');
+                let bang =
+                    matches!(trees.get(i + 1), Some(TokenTree::Punct(q)) if q.as_char() == '!');
                 let at = i + 1 + usize::from(bang);
                 if let Some(TokenTree::Group(g)) = trees.get(at) {
                     if g.delimiter() == Delimiter::Bracket && is_doc(&g.stream()) {
@@ -128,7 +129,11 @@ fn rust(stream: TokenStream, out: &mut Vec<Token>) {
             }
             TokenTree::Punct(p) => {
                 let mut buf = [0u8; 4];
-                push(out, p.as_char().encode_utf8(&mut buf), p.span().start().line);
+                push(
+                    out,
+                    p.as_char().encode_utf8(&mut buf),
+                    p.span().start().line,
+                );
             }
             TokenTree::Ident(id) => {
                 let name = id.to_string();
@@ -273,7 +278,8 @@ fn quote_follows(chars: &[char], i: usize) -> bool {
     while j < chars.len() && chars[j] == '#' {
         j += 1;
     }
-    chars.get(j) == Some(&'"') && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'))
+    chars.get(j) == Some(&'"')
+        && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'))
 }
 
 /// Where the string literal starting at `i` ends (one past its last char).
@@ -294,7 +300,14 @@ fn string_end(chars: &[char], i: usize) -> usize {
             j += 2;
             continue;
         }
-        if chars[j] == '"' && chars[j + 1..].iter().take(hashes).filter(|&&c| c == '#').count() == hashes {
+        if chars[j] == '"'
+            && chars[j + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == '#')
+                .count()
+                == hashes
+        {
             return j + 1 + hashes;
         }
         j += 1;
@@ -324,19 +337,28 @@ mod tests {
 
     #[test]
     fn literals_lifetimes_and_keywords() {
-        let (t, _) = tokens("fn f<'a>(x: &'a str) -> Option<u8> { if x == \"q\" { return Some(1) } None }");
-        let (u, _) = tokens("fn g<'b>(y: &'b str) -> Option<u16> { if y == \"zz\" { return Some(7) } None }");
+        let (t, _) =
+            tokens("fn f<'a>(x: &'a str) -> Option<u8> { if x == \"q\" { return Some(1) } None }");
+        let (u, _) = tokens(
+            "fn g<'b>(y: &'b str) -> Option<u16> { if y == \"zz\" { return Some(7) } None }",
+        );
         assert_eq!(kinds(&t), kinds(&u));
-        let (v, _) = tokens("fn g<'b>(y: &'b str) -> Option<u16> { if y == \"zz\" { return Ok(7) } None }");
+        let (v, _) =
+            tokens("fn g<'b>(y: &'b str) -> Option<u16> { if y == \"zz\" { return Ok(7) } None }");
         assert_ne!(kinds(&t), kinds(&v), "Some and Ok differ");
     }
 
     #[test]
     fn a_file_that_does_not_lex_is_scanned_as_text_with_almost_the_same_tokens() {
-        let good = "fn f(x: &'a [u8]) -> u8 {\n    // one\n    let s = b\"x\\\"y\";\n    x[0] + 1\n}\n";
+        let good =
+            "fn f(x: &'a [u8]) -> u8 {\n    // one\n    let s = b\"x\\\"y\";\n    x[0] + 1\n}\n";
         let (rust, how) = tokens(good);
         assert_eq!(how, Lexed::Rust);
-        assert_eq!(kinds(&text(good)), kinds(&rust), "the scan agrees with the lexer");
+        assert_eq!(
+            kinds(&text(good)),
+            kinds(&rust),
+            "the scan agrees with the lexer"
+        );
         assert_eq!(
             text(good).iter().map(|t| t.line).collect::<Vec<_>>(),
             rust.iter().map(|t| t.line).collect::<Vec<_>>()

@@ -81,7 +81,10 @@ pub fn winnow(hashes: &[u64], w: usize) -> Vec<Print> {
                     l
                 }
             }
-            _ => (start..end).rev().min_by_key(|&i| hashes[i]).unwrap_or(start),
+            _ => (start..end)
+                .rev()
+                .min_by_key(|&i| hashes[i])
+                .unwrap_or(start),
         };
         if last != Some(pick) {
             out.push(Print {
@@ -140,8 +143,16 @@ mod tests {
         let (k, w) = (6, 5);
         let shared = codes(w + k - 1, 9);
         for pad in 0..7 {
-            let a: Vec<u64> = codes(pad, 3).into_iter().chain(shared.clone()).chain(codes(13, 4)).collect();
-            let b: Vec<u64> = codes(17, 5).into_iter().chain(shared.clone()).chain(codes(pad, 6)).collect();
+            let a: Vec<u64> = codes(pad, 3)
+                .into_iter()
+                .chain(shared.clone())
+                .chain(codes(13, 4))
+                .collect();
+            let b: Vec<u64> = codes(17, 5)
+                .into_iter()
+                .chain(shared.clone())
+                .chain(codes(pad, 6))
+                .collect();
             let pa: Vec<u64> = winnow(&kgrams(&a, k), w).iter().map(|p| p.hash).collect();
             let pb: Vec<u64> = winnow(&kgrams(&b, k), w).iter().map(|p| p.hash).collect();
             assert!(pa.iter().any(|h| pb.contains(h)), "pad {pad}");
