@@ -630,4 +630,7 @@ fn three_hundred_submissions_in_under_a_minute() {
     );
     let (rows, _) = read_csv(&out.join("similarity.csv"));
     assert!(!rows.is_empty());
+    if std::env::var_os("SIMILARITY_KEEP").is_some() {
+        eprintln!("the course is kept in {}", tmp.keep().display());
+    }
 }

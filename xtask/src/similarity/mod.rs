@@ -180,7 +180,9 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
         .collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let subs = read_all(&places, settings.max_file_bytes, threads);
+    let read = started.elapsed();
     let index = index::Index::build(&subs, &starter, &settings);
+    let indexed = started.elapsed();
     let pairs = index.pairs(&subs, threads);
     let elapsed = started.elapsed();
     for s in &subs {
@@ -202,12 +204,19 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
     write(&csv_path, &report::csv(&page)?)?;
     write(&html_path, &report::html(&page))?;
     println!(
-        "similarity: {} submissions, {} pairs share code beyond the starter ({:.1} s); {} fingerprints held by more than {} submissions ignored",
+        "similarity: {} submissions, {} pairs share code beyond the starter; {} fingerprints held by more than {} submissions ignored",
         subs.len(),
         pairs.len(),
-        elapsed.as_secs_f64(),
         index.common,
         index.common_limit
+    );
+    println!(
+        "  {:.1} s: read and lexed in {:.1} s, fingerprinted in {:.1} s, pairs in {:.1} s, report in {:.1} s",
+        started.elapsed().as_secs_f64(),
+        read.as_secs_f64(),
+        (indexed - read).as_secs_f64(),
+        (elapsed - indexed).as_secs_f64(),
+        (started.elapsed() - elapsed).as_secs_f64()
     );
     for p in pairs.iter().take(5) {
         println!(
