@@ -396,8 +396,11 @@ fn fixture_course(base: &Path) -> Vec<PathBuf> {
     .collect()
 }
 
-/// The CSV's rows: (a, b) sorted → (score, shared tokens), and the order.
-fn read_csv(path: &Path) -> (Vec<((String, String), f64, u64)>, String) {
+/// A row of the CSV: the two names (sorted), the score, the shared tokens.
+type Row = ((String, String), f64, u64);
+
+/// The CSV's rows, in its order, and its text.
+fn read_csv(path: &Path) -> (Vec<Row>, String) {
     let text = fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
     assert_eq!(

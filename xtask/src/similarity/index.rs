@@ -56,6 +56,9 @@ pub struct Index {
     k: u32,
 }
 
+/// Where a k-gram starts: (file, token).
+type Place = (u32, u32);
+
 /// One pair's numbers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pair {
@@ -78,12 +81,27 @@ pub struct Pair {
 /// A matched region: a range of lines in a file of each side.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Region {
-    /// File index in submission A, and its first and last line.
-    pub a: (usize, u32, u32),
-    /// The same in submission B.
-    pub b: (usize, u32, u32),
+    /// Its place in submission A.
+    pub a: Side,
+    /// Its place in submission B.
+    pub b: Side,
     /// Tokens of A it covers.
     pub tokens: usize,
+}
+
+/// One side of a matched region: a file, the lines from the first matched
+/// one to the last, and the matched lines among them (what lies between
+/// two matches, the starter's code for instance, is not marked).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Side {
+    /// File index in the submission.
+    pub file: usize,
+    /// First matched line (1-based).
+    pub first: u32,
+    /// Last matched line.
+    pub last: u32,
+    /// Ranges of matched lines, inclusive, in order.
+    pub marked: Vec<(u32, u32)>,
 }
 
 impl Index {
@@ -246,7 +264,7 @@ impl Index {
 
     /// The fingerprints of `a` and of `b` whose hash the other holds,
     /// as (file, first token), by a merge of the two sorted lists.
-    fn matches(&self, a: usize, b: usize) -> (Vec<(u32, u32)>, Vec<(u32, u32)>) {
+    fn matches(&self, a: usize, b: usize) -> (Vec<Place>, Vec<Place>) {
         let (x, y) = (&self.held[a], &self.held[b]);
         let (mut i, mut j) = (0, 0);
         let (mut in_a, mut in_b) = (Vec::new(), Vec::new());
@@ -301,31 +319,77 @@ impl Index {
         hits.sort_unstable();
         let k = self.k;
         let gap = 2 * k; // how far apart two hits of one region may be
-        // (A file, A first, A end, B file, B first, B end), in tokens.
-        let mut runs: Vec<(u32, u32, u32, u32, u32, u32)> = Vec::new();
+        // A region being built: its two files, and the first token of
+        // each matched k-gram on each side.
+        struct Run {
+            fa: u32,
+            fb: u32,
+            at_a: Vec<u32>,
+            at_b: Vec<u32>,
+        }
+        let mut runs: Vec<Run> = Vec::new();
         for ((fa, ta), (fb, tb)) in hits {
             if let Some(r) = runs.last_mut() {
-                if r.0 == fa && r.3 == fb && ta <= r.2 + gap && tb + gap >= r.4 && tb <= r.5 + gap {
-                    r.2 = r.2.max(ta + k);
-                    r.4 = r.4.min(tb);
-                    r.5 = r.5.max(tb + k);
+                let a_end = r.at_a.iter().max().map_or(0, |t| t + k);
+                let b_first = r.at_b.iter().min().copied().unwrap_or(0);
+                let b_end = r.at_b.iter().max().map_or(0, |t| t + k);
+                if r.fa == fa
+                    && r.fb == fb
+                    && ta <= a_end + gap
+                    && tb + gap >= b_first
+                    && tb <= b_end + gap
+                {
+                    r.at_a.push(ta);
+                    r.at_b.push(tb);
                     continue;
                 }
             }
-            runs.push((fa, ta, ta + k, fb, tb, tb + k));
+            runs.push(Run {
+                fa,
+                fb,
+                at_a: vec![ta],
+                at_b: vec![tb],
+            });
         }
-        let line = |s: usize, f: u32, t: u32| -> u32 {
-            let toks = &subs[s].files[f as usize].tokens;
+        runs.into_iter()
+            .map(|r| {
+                let side_a = Side::of(&subs[a], r.fa, &r.at_a, k);
+                let side_b = Side::of(&subs[b], r.fb, &r.at_b, k);
+                Region {
+                    tokens: covered(&r.at_a.iter().map(|&t| (0, t)).collect::<Vec<_>>(), k),
+                    a: side_a,
+                    b: side_b,
+                }
+            })
+            .collect()
+    }
+}
+
+impl Side {
+    /// The side of a region made of the k-grams starting at `starts` in
+    /// file `file` of `sub`.
+    fn of(sub: &Submission, file: u32, starts: &[u32], k: u32) -> Side {
+        let toks = &sub.files[file as usize].tokens;
+        let line = |t: u32| {
             toks.get((t as usize).min(toks.len().saturating_sub(1)))
                 .map_or(1, |t| t.line)
         };
-        runs.into_iter()
-            .map(|(fa, a0, a1, fb, b0, b1)| Region {
-                a: (fa as usize, line(a, fa, a0), line(a, fa, a1 - 1)),
-                b: (fb as usize, line(b, fb, b0), line(b, fb, b1 - 1)),
-                tokens: (a1 - a0) as usize,
-            })
-            .collect()
+        let mut spans: Vec<(u32, u32)> =
+            starts.iter().map(|&t| (line(t), line(t + k - 1))).collect();
+        spans.sort_unstable();
+        let mut marked: Vec<(u32, u32)> = Vec::new();
+        for (first, last) in spans {
+            match marked.last_mut() {
+                Some(m) if first <= m.1 + 1 => m.1 = m.1.max(last),
+                _ => marked.push((first, last)),
+            }
+        }
+        Side {
+            file: file as usize,
+            first: marked.first().map_or(1, |m| m.0),
+            last: marked.last().map_or(1, |m| m.1),
+            marked,
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 
-use super::index::{Index, Pair, Region};
+use super::index::{Index, Pair, Region, Side};
 use super::{Settings, Submission};
 
 /// Everything a report shows.
@@ -184,8 +184,8 @@ fn histogram(h: &mut String, page: &Page) {
     }
     let _ = writeln!(
         h,
-        "<text x=\"{:.0}\" y=\"{:.0}\">1.0</text><text x=\"20\" y=\"{:.0}\">score (bins of 0.05; bar height: log of the count)</text></svg>",
-        20.0 + BINS as f64 * (bar_w + 3.0) - 10.0,
+        "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\">1.0</text><text x=\"20\" y=\"{:.0}\">score (bins of 0.05; bar height: log of the count)</text></svg>",
+        20.0 + BINS as f64 * (bar_w + 3.0) - 3.0,
         top + bar_h + 16.0,
         top + bar_h + 34.0
     );
@@ -196,7 +196,7 @@ fn top_table(h: &mut String, page: &Page) {
     let _ = writeln!(
         h,
         "<h2>The top {shown} pairs</h2>\n<table id=\"pairs\"><tr><th>#</th><th>student A</th><th>student B</th>\
-         <th>score</th><th>A's share in B</th><th>B's share in A</th><th>shared tokens</th></tr>"
+         <th>score</th><th>of A's found in B</th><th>of B's found in A</th><th>shared tokens</th></tr>"
     );
     for (rank, p) in page.pairs.iter().take(shown).enumerate() {
         let _ = writeln!(
@@ -242,8 +242,9 @@ fn pair_section(h: &mut String, page: &Page, rank: usize, p: &Pair) {
     let mut shown: Vec<&Region> = regions.iter().collect();
     // Largest regions first when there are too many to show.
     if shown.len() > MAX_REGIONS {
-        shown.sort_by(|x, y| y.tokens.cmp(&x.tokens));
+        shown.sort_by_key(|r| std::cmp::Reverse(r.tokens));
         shown.truncate(MAX_REGIONS);
+        shown.sort_by_key(|r| (r.a.file, r.a.first));
         let _ = writeln!(
             h,
             "<p>The {MAX_REGIONS} largest of {} regions.</p>",
@@ -252,30 +253,30 @@ fn pair_section(h: &mut String, page: &Page, rank: usize, p: &Pair) {
     }
     for (i, r) in shown.iter().enumerate() {
         h.push_str("<div class=\"region\">");
-        side(h, a, r.a, i);
-        side(h, b, r.b, i);
+        side(h, a, &r.a, i);
+        side(h, b, &r.b, i);
         h.push_str("</div>\n");
     }
     h.push_str("</details>\n");
 }
 
 /// One side of a region: the file's lines around it, the matched ones marked.
-fn side(h: &mut String, sub: &Submission, (file, first, last): (usize, u32, u32), colour: usize) {
-    let f = &sub.files[file];
+fn side(h: &mut String, sub: &Submission, place: &Side, colour: usize) {
+    let f = &sub.files[place.file];
     let lines: Vec<&str> = f.text.lines().collect();
-    let from = first.saturating_sub(CONTEXT).max(1);
-    let to = (last + CONTEXT).min(lines.len() as u32);
+    let from = place.first.saturating_sub(CONTEXT).max(1);
+    let to = (place.last + CONTEXT).min(lines.len() as u32);
     let _ = write!(
         h,
         "<div class=\"side\"><div class=\"file\">{}: {}:{}–{}</div><pre>",
         esc(&sub.name),
         esc(&f.path),
-        first,
-        last
+        place.first,
+        place.last
     );
     let mut in_mark = false;
     for n in from..=to {
-        let matched = (first..=last).contains(&n);
+        let matched = place.marked.iter().any(|&(a, b)| (a..=b).contains(&n));
         if matched && !in_mark {
             let _ = write!(h, "<mark class=\"c{}\">", colour % 6);
             in_mark = true;
