@@ -64,13 +64,13 @@ struct Args {
     paths: Vec<PathBuf>,
 
     /// Tokens in a k-gram: shared runs shorter than this never count.
-    #[arg(short, long, default_value_t = 15,
+    #[arg(short = 'k', long = "kgram", value_name = "K", default_value_t = 15,
           value_parser = clap::value_parser!(u32).range(2..=200))]
     k: u32,
 
     /// Winnowing window, in k-grams: every shared run of at least
     /// k + window - 1 tokens is found.
-    #[arg(short, long, default_value_t = 10,
+    #[arg(short = 'w', long, value_name = "W", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=200))]
     window: u32,
 
@@ -501,6 +501,9 @@ mod tests {
         assert!(Args::try_parse_from(["s", "--out", "d", "--roster", "r", "a"]).is_err());
         assert!(Args::try_parse_from(["s", "--out", "d", "-m", "0", "a"]).is_err());
         assert!(Args::try_parse_from(["s", "--out", "d", "-m", "1.5", "a"]).is_err());
+        let b = Args::try_parse_from(["s", "--out", "d", "-k", "20", "-w", "4", "-m", "0.5", "a"])
+            .unwrap();
+        assert_eq!((b.k, b.window, b.max_share), (20, 4, 0.5));
     }
 
     #[test]
