@@ -341,6 +341,7 @@ fn fixture_course(base: &Path) -> Vec<PathBuf> {
     splice(&at("renamed"), &sections(&disguise(&independent)));
     let rio = at("renamed/crates/rio/src/lib.rs");
     let text = fs::read_to_string(&rio).unwrap();
+    assert!(text.contains("let mut so_far = 0;") && text.contains("// NOTE: see the lecture"));
     let moved = move_fn(&text, "readn", "writen");
     assert_ne!(moved, text, "readn moved");
     fs::write(&rio, moved).unwrap();

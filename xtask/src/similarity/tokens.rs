@@ -215,8 +215,12 @@ fn text(src: &str) -> Vec<Token> {
             let end = string_end(&chars, i);
             i = skip(i, end, &mut line);
             push(&mut out, LITERAL, start);
-        } else if c == '\'' {
-            // 'x' and '\n' are literals; 'a without a closing quote is a lifetime.
+        } else if c == '\'' || (c == 'b' && next == Some('\'') && !word_before(&chars, i)) {
+            // 'x', b'x' and '\n' are literals; 'a without a closing quote is a lifetime.
+            if c == 'b' {
+                i += 1;
+            }
+            let next = chars.get(i + 1).copied();
             let end = if next == Some('\\') {
                 chars[i + 2..]
                     .iter()
@@ -269,6 +273,11 @@ fn text(src: &str) -> Vec<Token> {
     out
 }
 
+/// Does a word character come right before `chars[i]`?
+fn word_before(chars: &[char], i: usize) -> bool {
+    i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_')
+}
+
 /// Is `chars[i]` the prefix of a string literal: `b"`, `r"`, `r#"`, `br"`, `c"`…?
 fn quote_follows(chars: &[char], i: usize) -> bool {
     let mut j = i;
@@ -278,8 +287,7 @@ fn quote_follows(chars: &[char], i: usize) -> bool {
     while j < chars.len() && chars[j] == '#' {
         j += 1;
     }
-    chars.get(j) == Some(&'"')
-        && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'))
+    chars.get(j) == Some(&'"') && !word_before(chars, i)
 }
 
 /// Where the string literal starting at `i` ends (one past its last char).
@@ -350,8 +358,7 @@ mod tests {
 
     #[test]
     fn a_file_that_does_not_lex_is_scanned_as_text_with_almost_the_same_tokens() {
-        let good =
-            "fn f(x: &'a [u8]) -> u8 {\n    // one\n    let s = b\"x\\\"y\";\n    x[0] + 1\n}\n";
+        let good = "fn f(x: &'a [u8]) -> u8 {\n    // one\n    let s = b\"x\\\"y\";\n    x[0] + b'\\n' + b'q'\n}\n";
         let (rust, how) = tokens(good);
         assert_eq!(how, Lexed::Rust);
         assert_eq!(
