@@ -28,7 +28,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::winnow::{kgrams, winnow};
-use super::{Settings, Submission};
+use super::{Settings, Submission, par_map};
 
 /// A fingerprint held by this many submissions or fewer is never
 /// "common" (MOSS's default `-m` is 10, a count).
@@ -112,35 +112,32 @@ impl Index {
             .iter()
             .flat_map(|codes| kgrams(codes, settings.k))
             .collect();
-        let mut held: Vec<Vec<Held>> = subs
-            .iter()
-            .map(|s| {
-                let mut v = Vec::new();
-                for (f, file) in s.files.iter().enumerate() {
-                    let codes: Vec<u64> = file.tokens.iter().map(|t| t.code).collect();
-                    let grams = kgrams(&codes, settings.k);
-                    // Tokens the starter holds: those of every k-gram it has.
-                    let mut starter_token = vec![false; codes.len()];
-                    for (i, h) in grams.iter().enumerate() {
-                        if starter_grams.contains(h) {
-                            starter_token[i..i + settings.k].fill(true);
-                        }
-                    }
-                    for p in winnow(&grams, settings.window) {
-                        let at = p.at as usize;
-                        if !starter_token[at..at + settings.k].contains(&true) {
-                            v.push(Held {
-                                hash: p.hash,
-                                file: f as u32,
-                                at: p.at,
-                            });
-                        }
+        let mut held: Vec<Vec<Held>> = par_map(subs, settings.threads, |s| {
+            let mut v = Vec::new();
+            for (f, file) in s.files.iter().enumerate() {
+                let codes: Vec<u64> = file.tokens.iter().map(|t| t.code).collect();
+                let grams = kgrams(&codes, settings.k);
+                // Tokens the starter holds: those of every k-gram it has.
+                let mut starter_token = vec![false; codes.len()];
+                for (i, h) in grams.iter().enumerate() {
+                    if starter_grams.contains(h) {
+                        starter_token[i..i + settings.k].fill(true);
                     }
                 }
-                v.sort_unstable();
-                v
-            })
-            .collect();
+                for p in winnow(&grams, settings.window) {
+                    let at = p.at as usize;
+                    if !starter_token[at..at + settings.k].contains(&true) {
+                        v.push(Held {
+                            hash: p.hash,
+                            file: f as u32,
+                            at: p.at,
+                        });
+                    }
+                }
+            }
+            v.sort_unstable();
+            v
+        });
         // Holders per hash (each submission once).
         let mut holders: HashMap<u64, u32> = HashMap::new();
         for v in &held {
@@ -220,23 +217,8 @@ impl Index {
             })
             .collect();
         // Covered tokens need each pair's own merge: split over threads.
-        let threads = threads.max(1);
-        let chunk = candidates.len().div_ceil(threads).max(1);
-        let mut pairs: Vec<Pair> = std::thread::scope(|scope| {
-            let workers: Vec<_> = candidates
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|&(a, b, shared)| self.pair(a, b, shared))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
+        let mut pairs: Vec<Pair> = par_map(&candidates, threads, |&(a, b, shared)| {
+            self.pair(a, b, shared)
         });
         pairs.sort_by(|x, y| {
             y.similarity
@@ -479,6 +461,7 @@ mod tests {
             max_share,
             top: 5,
             max_file_bytes: 1 << 20,
+            threads: 2,
         }
     }
 

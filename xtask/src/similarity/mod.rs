@@ -115,6 +115,8 @@ pub struct Settings {
     pub top: usize,
     /// Bytes of a file compared at most.
     pub max_file_bytes: u64,
+    /// Threads to work on.
+    pub threads: usize,
 }
 
 /// One source file of a submission, as compared.
@@ -155,6 +157,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
         max_share: args.max_share,
         top: args.top,
         max_file_bytes: args.max_file_kib * 1024,
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let started = Instant::now();
     let places = match &args.roster {
@@ -178,7 +181,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
         .iter()
         .map(|f| f.tokens.iter().map(|t| t.code).collect())
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = settings.threads;
     let subs = read_all(&places, settings.max_file_bytes, threads);
     let read = started.elapsed();
     let index = index::Index::build(&subs, &starter, &settings);
@@ -290,28 +293,36 @@ fn path_places(paths: &[PathBuf]) -> Result<Vec<Place>, String> {
 
 /// Reads every submission, on `threads` threads.
 fn read_all(places: &[Place], cap: u64, threads: usize) -> Vec<Submission> {
-    let chunk = places.len().div_ceil(threads.max(1)).max(1);
+    par_map(places, threads, |(name, place)| match place {
+        Ok(dir) => read_submission(name, dir, cap),
+        Err(why) => Submission {
+            name: name.clone(),
+            files: Vec::new(),
+            notes: vec![why.clone()],
+        },
+    })
+}
+
+/// `items.iter().map(f).collect()`, on `threads` scoped threads, each
+/// taking a contiguous share (the order is kept).
+pub fn par_map<T: Sync, U: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> U + Sync,
+) -> Vec<U> {
+    let chunk = items.len().div_ceil(threads.max(1)).max(1);
+    let f = &f;
     std::thread::scope(|scope| {
-        let workers: Vec<_> = places
+        let workers: Vec<_> = items
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(name, place)| match place {
-                            Ok(dir) => read_submission(name, dir, cap),
-                            Err(why) => Submission {
-                                name: name.clone(),
-                                files: Vec::new(),
-                                notes: vec![why.clone()],
-                            },
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
             .collect();
         workers
             .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
+            .flat_map(|w| match w.join() {
+                Ok(v) => v,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
             .collect()
     })
 }
