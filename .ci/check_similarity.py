@@ -13,8 +13,8 @@ as an instructor would, offline, and checks that
   scroll inside their box).
 
 Then it breaks the page on purpose (marks turned into plain spans) and
-fails unless that is caught. A screenshot of the top of the page and one
-of the first pair go to the output directory, for a person to look at.
+fails unless that is caught. Screenshots of the top of the page and of
+the first two pairs go to the output directory, for a person to look at.
 
 Usage: python3 .ci/check_similarity.py --chromium PATH REPORT.html [--out DIR]
 Exit 0 when every check passes; 1 with one line per problem.
@@ -74,8 +74,10 @@ MEASURE = r"""
     problems.push(`the page scrolls sideways: ${doc.scrollWidth} px wide in ${window.innerWidth}`);
   const box = el => { const b = el.getBoundingClientRect();
     return {x: b.left + scrollX, y: b.top + scrollY, w: b.width, h: Math.min(b.height, 900)}; };
-  return {problems, marks: pair.querySelectorAll('mark').length,
-          shots: {top: {x: 0, y: 0, w: window.innerWidth, h: 900}, pair: box(pair)}};
+  const open = [...document.querySelectorAll('details.pair[open]')];
+  const shots = {top: {x: 0, y: 0, w: window.innerWidth, h: 900}};
+  open.slice(0, 2).forEach((p, i) => { shots[`pair-${i + 1}`] = box(p); });
+  return {problems, marks: open.reduce((n, p) => n + p.querySelectorAll('mark').length, 0), shots};
 })()
 """
 
@@ -104,7 +106,7 @@ def main():
         for name, rect in found.get("shots", {}).items():
             tab.shot(rect, out / f"similarity-{name}.png", margin=0)
         print(f"check-similarity: {found.get('marks', 0)} marked regions in the open pairs; "
-              f"screenshots in {out}/similarity-{{top,pair}}.png")
+              f"screenshots in {out}/similarity-{{top,pair-1,pair-2}}.png")
         # The check must be able to fail: the same page with its marks gone.
         with tempfile.TemporaryDirectory() as tmp:
             broken = Path(tmp) / "broken.html"

@@ -184,14 +184,16 @@ fn respace(text: &str) -> String {
     out
 }
 
-/// Replaces whole words.
+/// Replaces whole words, except after a `.` (a method or a field: the
+/// copier renames their own variables, not the library's names).
 fn rename_words(text: &str, table: &[(&str, &str)]) -> String {
     let mut out = String::new();
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
+        let after_dot = out.ends_with('.');
         let w = table
             .iter()
-            .find(|(from, _)| from == word)
+            .find(|(from, _)| from == word && !after_dot)
             .map_or(word.as_str(), |(_, to)| to);
         out.push_str(w);
         word.clear();
