@@ -22,7 +22,8 @@ use std::thread;
 use std::time::Instant;
 
 use grader::check::Check;
-use grader::runner::{self, Outcome, Runner, Verdict};
+use grader::runner::{self, Runner};
+use grader::verdict::{Outcome, Verdict};
 use grader::{bins, harness, labs, report};
 use grader_sandbox::files::write_whole;
 
@@ -93,7 +94,7 @@ fn parse_args(labs: &[u8]) -> Result<Options, String> {
 
 fn main() -> ExitCode {
     let checks = labs::all();
-    runner::run_check_if_asked(&checks);
+    grader::check::run_check_if_asked(&checks);
 
     let mut lab_numbers: Vec<u8> = checks.iter().map(|c| c.step.lab).collect();
     lab_numbers.dedup();
@@ -143,7 +144,7 @@ fn main() -> ExitCode {
     runner::sweep_orphans();
 
     for o in outcomes.iter().filter(|o| !o.passed() && !o.is_skipped()) {
-        println!("\n{}", o.explain());
+        println!("\n{}", report::explain(o));
     }
     print!("{}", report::text(&outcomes));
     println!("({:.1} s)", started.elapsed().as_secs_f32());

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::check::lab_slug;
-use crate::runner::{Outcome, Verdict};
+use crate::verdict::{Outcome, Verdict};
 
 /// Points earned and possible over `outcomes`; skipped checks count in neither.
 pub fn totals<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> (u32, u32) {
@@ -184,7 +184,7 @@ pub fn gradescope_json(outcomes: &[Outcome]) -> String {
                 output: if o.passed() {
                     format!("{}\n{}", o.check.about, o.check.step.link())
                 } else {
-                    o.explain()
+                    explain(o)
                 },
                 visibility: "visible",
                 extra_data: TestExtra {
@@ -257,7 +257,7 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
             s,
             "<details><summary>✗ {}</summary>\n\n```text\n{}\n```\n</details>\n",
             o.check.id(),
-            o.explain()
+            explain(o)
         );
     }
     s
@@ -318,7 +318,7 @@ pub fn results(outcomes: &[Outcome]) -> grader_sandbox::protocol::Results {
                 Verdict::Skipped(why) => Some(why.clone()),
                 _ => None,
             },
-            explanation: (!o.passed() && !o.is_skipped()).then(|| o.explain()),
+            explanation: (!o.passed() && !o.is_skipped()).then(|| explain(o)),
         })
         .collect();
     protocol::Results {
@@ -332,4 +332,67 @@ pub fn results(outcomes: &[Outcome]) -> grader_sandbox::protocol::Results {
 /// [`results`] as pretty JSON.
 pub fn results_json(outcomes: &[Outcome]) -> String {
     serde_json::to_string_pretty(&results(outcomes)).unwrap_or_default()
+}
+
+/// The CS144-style explanation of a failure: the steps up to the one that
+/// failed, expected vs observed, and the handout step.
+pub fn explain(o: &Outcome) -> String {
+    let mut s = String::new();
+    let head = match &o.verdict {
+        Verdict::Passed => return format!("{} passed", o.check.id()),
+        Verdict::Skipped(why) => return format!("{} skipped: {why}", o.check.id()),
+        Verdict::Failed(_) => "FAILED",
+        Verdict::Panicked(_) => "PANICKED",
+        Verdict::Aborted(_) => "ENDED EARLY",
+        Verdict::TimedOut(_) => "TIMED OUT",
+    };
+    s.push_str(&format!("{} {head}", o.check.id()));
+    s.push_str(&format!("\n  checks: {}", o.check.about));
+    if o.steps.is_empty() {
+        s.push_str("\n  before its first step:");
+    } else {
+        s.push_str(" — after these steps:");
+    }
+    let last = o.steps.len();
+    for (i, step) in o.steps.iter().enumerate() {
+        let mark = if i + 1 == last { "   <- here" } else { "" };
+        s.push_str(&format!("\n  {:>2}. {step}{mark}", i + 1));
+    }
+    match &o.verdict {
+        Verdict::Failed(f) => {
+            s.push_str(&format!("\n      expected: {}", f.expected));
+            s.push_str(&format!("\n      observed: {}", f.observed));
+            for n in &f.notes {
+                s.push_str(&format!("\n      {n}"));
+            }
+        }
+        Verdict::Panicked(msg) => {
+            s.push_str(&format!("\n      panicked: {}", msg.trim()));
+            if msg.contains("not yet implemented") {
+                s.push_str("\n      (a todo!() of the starter: this step is still to write)");
+            }
+        }
+        Verdict::Aborted(what) => s.push_str(&format!("\n      {what}")),
+        Verdict::TimedOut(d) => {
+            s.push_str(&format!(
+                "\n      no result within {} s: the step above never finished \
+                 (an endless loop, or a read/accept/write that blocks forever); \
+                 it was killed with everything it started",
+                d.as_secs_f32()
+            ));
+        }
+        Verdict::Passed | Verdict::Skipped(_) => {}
+    }
+    if let Some(left) = &o.leftovers {
+        s.push_str(&format!("\n      {left}"));
+    }
+    let stray = o.stray_output.trim_end();
+    if !stray.is_empty() {
+        s.push_str("\n  output of the code under test:");
+        for line in stray.lines().take(20) {
+            s.push_str(&format!("\n    | {line}"));
+        }
+    }
+    s.push_str(&format!("\n  help: {}", o.check.step.link()));
+    s
 }

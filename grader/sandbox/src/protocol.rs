@@ -9,6 +9,9 @@
 //! (`--list-json`), in the types below, and tools read those. They live in
 //! `grader-sandbox` because that crate links no student code and every
 //! tool already depends on it.
+//!
+//! The same goes for what travels inside the grader: the frames a check
+//! process sends its runner on fd 3 ([`Frame`], [`Failure`]).
 
 use std::path::Path;
 
@@ -115,6 +118,69 @@ pub struct Listed {
     pub points: u32,
     /// Why this host (or a foreign binary) will not run it, if it will not.
     pub skipped: Option<String>,
+}
+
+/// Why a check failed: expected vs observed, plus notes (offsets, seeds).
+/// Sent by the check process on its channel, inside a [`Frame::Fail`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Failure {
+    /// What a correct implementation does.
+    pub expected: String,
+    /// What this one did.
+    pub observed: String,
+    /// Further lines: the first differing offset, the seed, a hint.
+    pub notes: Vec<String>,
+}
+
+impl Failure {
+    /// A failure with expected and observed behaviour.
+    pub fn new(expected: impl std::fmt::Display, observed: impl std::fmt::Display) -> Failure {
+        Failure {
+            expected: expected.to_string(),
+            observed: observed.to_string(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds a line of explanation.
+    pub fn note(mut self, note: impl std::fmt::Display) -> Failure {
+        self.notes.push(note.to_string());
+        self
+    }
+}
+
+/// Set in a check process's environment: its channel is fd 3
+/// ([`crate::supervise::CHECK_FD`]).
+pub const CHANNEL_ENV: &str = "GRADER_CHECK_CHANNEL";
+
+/// What a check process says on its channel (fd 3), one JSON object per
+/// line. The first line on that channel goes the other way: `PROOF ID\n`,
+/// the secret a verdict must carry and the check to run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum Frame {
+    /// A step, as it happens.
+    Step {
+        /// The step's text.
+        text: String,
+    },
+    /// A panic, with its place.
+    Panic {
+        /// `message (at file:line:col)`.
+        text: String,
+    },
+    /// The check saw the behaviour.
+    Pass {
+        /// The proof the runner handed over.
+        proof: String,
+    },
+    /// The check failed, and why.
+    Fail {
+        /// The proof the runner handed over.
+        proof: String,
+        /// What was expected and observed.
+        failure: Failure,
+    },
 }
 
 #[cfg(test)]
