@@ -87,14 +87,9 @@ impl Check {
         run: fn(&mut Ctx) -> CheckResult,
     ) -> Check {
         Check {
-            name,
-            step,
-            points,
             deadline: PROCESS_DEADLINE,
             kind: Kind::Process,
-            needs_ipv6: false,
-            about,
-            run,
+            ..Check::library(name, step, points, about, run)
         }
     }
 
