@@ -68,13 +68,12 @@ impl Binary {
         }
     }
 
-    /// The lab it belongs to.
-    pub fn lab(self) -> u8 {
-        match self {
-            Binary::EchoServer => 3,
-            Binary::EchoClient => 4,
-            Binary::EchoServerT | Binary::EchoServerS => 5,
-        }
+    /// The lab it belongs to (from the table of labs), if this build has it.
+    pub fn lab(self) -> Option<u8> {
+        crate::labs::LABS
+            .iter()
+            .find(|l| l.binaries.contains(&self))
+            .map(|l| l.number)
     }
 
     /// The variable a user sets to grade another binary.

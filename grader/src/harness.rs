@@ -137,7 +137,7 @@ pub fn needed_binaries(checks: &[&Check]) -> Vec<Binary> {
         .filter(|b| {
             checks
                 .iter()
-                .any(|c| c.kind == Kind::Process && c.step.lab == b.lab())
+                .any(|c| c.kind == Kind::Process && Some(c.step.lab) == b.lab())
         })
         .collect()
 }

@@ -105,14 +105,20 @@ fn workspace_root() -> PathBuf {
     here.parent().unwrap_or(here).to_path_buf()
 }
 
-/// The lab `--without-lab` names: only the optional one may go.
+/// The lab `--without-lab` names: only an optional one may go.
 fn without(lab: &str) -> Result<u8, String> {
-    match lab.parse::<u8>() {
-        Ok(n) if n == optional::OPTIONAL_LAB => Ok(n),
-        _ => Err(format!(
-            "--without-lab {lab}: only lab {} is optional",
-            optional::OPTIONAL_LAB
-        )),
+    match lab.parse::<u8>().ok().and_then(optional::optional_lab) {
+        Some(l) => Ok(l.number),
+        None => {
+            let optional: Vec<String> = optional::optional_numbers()
+                .iter()
+                .map(|n| format!("lab {n}"))
+                .collect();
+            Err(format!(
+                "--without-lab {lab}: only {} may be left out",
+                optional.join(", ")
+            ))
+        }
     }
 }
 
@@ -125,8 +131,8 @@ fn starter(
 ) -> Result<BTreeMap<(u8, u8), usize>, String> {
     let out = prepare_out(root, out)?;
     copy_allowed(root, &out)?;
-    if without.is_some() {
-        optional::leave_out_lab5(&out)?;
+    if let Some(lab) = without.and_then(optional::optional_lab) {
+        optional::leave_out(&out, lab)?;
     }
     let replaced = strip_crates(&out)?;
     notes::strip_handouts(&out)?;
