@@ -71,14 +71,6 @@ pub fn checks() -> Vec<Check> {
             connect_unknown_host,
         ),
         Check::process(
-            "connect_ipv6_and_localhost",
-            steps::LAB4_CONNECT,
-            1,
-            "hosts `::1` and `localhost` connect and echo",
-            connect_ipv6_and_localhost,
-        )
-        .needs_ipv6(),
-        Check::process(
             "echo_lines_exact",
             steps::LAB4_LOOP,
             2,
@@ -99,6 +91,14 @@ pub fn checks() -> Vec<Check> {
             "NUL, 0xFF, \\r\\n and empty lines pass both ways untouched",
             echo_binary_bytes,
         ),
+        Check::process(
+            "echo_ipv6_and_localhost",
+            steps::LAB4_LOOP,
+            1,
+            "hosts `::1` and `localhost` connect and echo",
+            echo_ipv6_and_localhost,
+        )
+        .needs_ipv6(),
         Check::process(
             "echo_long_line_100k",
             steps::LAB4_LOOP,
@@ -205,7 +205,9 @@ fn connect_unknown_host(ctx: &mut Ctx) -> CheckResult {
 /// `::1` needs an IPv6 socket; `localhost` needs name resolution (and,
 /// where it resolves to `::1` first, trying the next address: the fake
 /// listens on 127.0.0.1 only).
-fn connect_ipv6_and_localhost(ctx: &mut Ctx) -> CheckResult {
+/// Connecting is step 1's, but what is checked is an echo over each
+/// address: it needs step 2's loop, so it is step 2's check.
+fn echo_ipv6_and_localhost(ctx: &mut Ctx) -> CheckResult {
     echo_session(ctx, V6, "::1", Script::Lines, b"hello over ::1\n", "")?;
     echo_session(
         ctx,
@@ -673,14 +675,39 @@ fn expect_stdout(
 fn expect_server_received(ctx: &mut Ctx, seen: &Seen, expected: &[u8]) -> CheckResult {
     if seen.received != expected {
         ctx.step("compare what the server received with stdin");
-        return Err(bytes_failure(expected, &seen.received)
-            .note("the server must receive exactly the bytes of stdin, nothing added or dropped"));
+        let mut f = bytes_failure(expected, &seen.received)
+            .note("the server must receive exactly the bytes of stdin, nothing added or dropped");
+        if let Some(note) = stopped_mid_line(seen, expected) {
+            f = f.note(note);
+        }
+        return Err(f);
     }
     ctx.step(format!(
         "the server received {}  ok",
         show_bytes(&seen.received)
     ));
     Ok(())
+}
+
+/// A client that half-closed in the middle of a line of stdin (what it
+/// sent is a prefix of stdin that ends without `\n`) took a piece of a
+/// long line, one that filled its buffer, for the last line: that is step
+/// 3's condition, not step 2's loop, so the note names step 3.
+fn stopped_mid_line(seen: &Seen, stdin: &[u8]) -> Option<String> {
+    let sent = &seen.received;
+    let mid_line = seen.eof
+        && !sent.is_empty()
+        && sent.len() < stdin.len()
+        && stdin.starts_with(sent)
+        && sent.last() != Some(&b'\n');
+    let piece = sent.len() - sent.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    mid_line.then(|| {
+        format!(
+            "the client sent {piece} bytes of a line and then shut down its sending side: it took a piece that filled its buffer for the last line. \
+             Only a line without `\\n` although the buffer had room is the last one: {}",
+            steps::LAB4_HALFCLOSE.link()
+        )
+    })
 }
 
 fn expect_server_saw_eof(ctx: &mut Ctx, seen: &Seen) -> CheckResult {
