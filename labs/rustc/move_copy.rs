@@ -10,7 +10,7 @@ fn main() -> std::io::Result<()> {
     loop {
         let (conn, _peer) = listener.accept()?;
         thread::spawn(move || total += 1); // compiles: a copy per thread
-        drop(conn);
+        std::mem::drop(conn); // (the echo would go here)
     }
     // ANCHOR_END: move_copy
 }

@@ -195,9 +195,9 @@ pub(crate) fn server_prints_connected_to(ctx: &mut Ctx, bin: Binary) -> CheckRes
     };
     for (i, ip) in [V4, second, V4].into_iter().enumerate() {
         let mut c = server.connect(ctx, ip)?;
-        let me = c.local_addr().map_err(|e| {
-            Failure::new("the client socket's own address", e.to_string())
-        })?;
+        let me = c
+            .local_addr()
+            .map_err(|e| Failure::new("the client socket's own address", e.to_string()))?;
         expect_connected_to(ctx, &mut server, me)?;
         let line = format!("client {}\n", i + 1).into_bytes();
         send(ctx, &mut server, &mut c, &line)?;
