@@ -115,7 +115,12 @@ def stop(proc):
 
 
 def wrong(output):
-    return [why for pattern, why in WRONG if pattern.search(output)]
+    reasons = [why for pattern, why in WRONG if pattern.search(output)]
+    # a `cargo test` filter that names no test runs nothing, and says ok
+    results = re.findall(r"test result: \w+\. (\d+) passed; (\d+) failed", output)
+    if results and all(passed == "0" and failed == "0" for passed, failed in results):
+        reasons.append("a test filter that matches no test")
+    return reasons
 
 
 def last_lines(output, n=6):
