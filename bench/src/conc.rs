@@ -35,17 +35,14 @@ pub struct LoadRun {
     /// the order made (at least one: the probe waits for its first echo
     /// even if the load is over by then).
     pub probe: Vec<Duration>,
-    /// Context switches of the whole machine during the run
-    /// (`/proc/stat`), when known.
+    /// Context switches of the whole machine during the run, when known
+    /// (Linux).
     pub context_switches: Option<u64>,
 }
 
-/// Context switches since boot, all CPUs (`ctxt` in `/proc/stat`).
+/// Context switches since boot, all CPUs.
 fn context_switches() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    stat.lines()
-        .find_map(|l| l.strip_prefix("ctxt "))
-        .and_then(|n| n.trim().parse().ok())
+    grader_sandbox::sys::context_switches()
 }
 
 /// `clients` connections each stream `per_client` bytes of `line_len`-byte
@@ -160,32 +157,26 @@ fn connect(port: u16, timeout: Duration) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// A process's resident memory in KiB (`VmRSS` of `/proc/PID/status`).
+/// A process's resident memory in KiB.
 ///
 /// # Errors
 ///
-/// The file cannot be read (no such process, or not Linux).
+/// No such process.
 pub fn rss_kib(pid: u32) -> io::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| io::Error::other("no VmRSS line"))
+    Ok(grader_sandbox::sys::resident_bytes(pid as i32)? / 1024)
 }
 
-/// Entries of `/proc/PID/DIR` (`fd`, `task`).
-fn count(pid: u32, dir: &str) -> io::Result<usize> {
-    Ok(std::fs::read_dir(format!("/proc/{pid}/{dir}"))?.count())
-}
-
-/// Descriptors and threads of process `pid` (`/proc/PID/fd`, `/proc/PID/task`).
+/// Descriptors and threads of process `pid`.
 ///
 /// # Errors
 ///
-/// The directories cannot be read (no such process, or not Linux).
+/// No such process.
 pub fn fds_and_threads(pid: u32) -> io::Result<(usize, usize)> {
-    Ok((count(pid, "fd")?, count(pid, "task")?))
+    let pid = pid as i32;
+    Ok((
+        grader_sandbox::sys::open_fd_count(pid)?,
+        grader_sandbox::sys::thread_count(pid)?,
+    ))
 }
 
 /// Waits until process `pid` is back to `at_rest` descriptors and threads
@@ -193,7 +184,7 @@ pub fn fds_and_threads(pid: u32) -> io::Result<(usize, usize)> {
 ///
 /// # Errors
 ///
-/// `/proc/PID` cannot be read, or the deadline passed.
+/// The process cannot be read, or the deadline passed.
 pub fn settle(pid: u32, at_rest: (usize, usize), deadline: Duration) -> io::Result<()> {
     let until = Instant::now() + deadline;
     while fds_and_threads(pid)? > at_rest {
@@ -235,9 +226,9 @@ pub fn idle_memory(
         .collect::<io::Result<_>>()?;
     let until = Instant::now() + deadline;
     loop {
-        let accepted = count(pid, "fd")? >= fds + n;
+        let accepted = grader_sandbox::sys::open_fd_count(pid as i32)? >= fds + n;
         // one thread per client, or one thread for all: either way settled
-        let settled = matches!(count(pid, "task")?, t if t == threads || t >= threads + n);
+        let settled = matches!(grader_sandbox::sys::thread_count(pid as i32)?, t if t == threads || t >= threads + n);
         if accepted && settled {
             break;
         }

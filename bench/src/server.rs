@@ -164,7 +164,7 @@ impl Server {
         self.port
     }
 
-    /// The server's process id, to read its `/proc/PID` files.
+    /// The server's process id, to read its fds, threads and memory.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -281,6 +281,14 @@ fn build(root: &Path, target_dir: Option<&Path>, wanted: &[(&str, &str)]) -> Bui
     for (package, bin) in wanted {
         cmd.args(["-p", package, "--bin", bin]);
     }
+    // The supervisor (and the grader, if built here) with the containment
+    // this grader was built with.
+    if cfg!(feature = "portable") {
+        cmd.args(["--features", "grader-sandbox/portable"]);
+        if wanted.iter().any(|(p, _)| *p == "grader") {
+            cmd.args(["--features", "grader/portable"]);
+        }
+    }
     let out = match cmd.output() {
         Ok(out) => out,
         Err(e) => {

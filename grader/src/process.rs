@@ -215,9 +215,9 @@ impl Proc {
         }
     }
 
-    /// How many file descriptors the child has open (`/proc/PID/fd`).
+    /// How many file descriptors the child has open.
     pub fn fd_count(&self) -> io::Result<usize> {
-        fd_count(&format!("/proc/{}/fd", self.pid()))
+        grader_sandbox::sys::open_fd_count(self.pid() as i32)
     }
 
     /// One line on the child's state, for failure messages: running or its
@@ -260,20 +260,13 @@ impl Drop for Proc {
     }
 }
 
-/// Asks the kernel to SIGKILL the child started by `cmd` when the thread
-/// that starts it ends (`PR_SET_PDEATHSIG`): a check killed at its
+/// Asks that the child started by `cmd` be killed when the thread that
+/// starts it ends (Linux: `PR_SET_PDEATHSIG`): a check killed at its
 /// deadline takes its children with it. Start the child from the check's
-/// own thread.
+/// own thread. Where the platform cannot (macOS), the supervisor's tracking
+/// of the process table kills it instead.
 pub fn die_with_parent(cmd: &mut Command) {
-    // SAFETY: prctl is async-signal-safe; the closure touches no shared state.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    grader_sandbox::sys::die_with_parent(cmd)
 }
 
 /// `exit status 2`, `killed by signal 9`.
@@ -297,11 +290,6 @@ pub fn text_tail(bytes: &[u8], max: usize) -> String {
     } else {
         text
     }
-}
-
-/// Number of entries in an fd directory such as `/proc/self/fd`.
-pub fn fd_count(dir: &str) -> io::Result<usize> {
-    Ok(std::fs::read_dir(dir)?.count())
 }
 
 /// Short pause while polling a child's exit. `try_wait` has no timeout

@@ -17,7 +17,7 @@
 //! runs. Steps, panics and the verdict come back on that socket as JSON
 //! lines ([`Frame`]); a verdict counts only with the proof in it. Student
 //! code cannot write there: a socket cannot be reopened through
-//! `/proc/self/fd`, safe Rust cannot use a raw fd number, and the fd is not
+//! its path under the process's fd directory, safe Rust cannot use a raw fd number, and the fd is not
 //! inherited by anything it spawns. What it prints on stdout or stderr is
 //! shown as its output and changes nothing.
 //!
@@ -298,12 +298,12 @@ pub fn run_check_if_asked(checks: &[Check]) {
 /// Takes fd 3: reads `PROOF CHECK-ID\n`, makes the fd close-on-exec and
 /// this process undumpable, and keeps the fd for [`send`].
 fn take_channel() -> io::Result<(String, String)> {
-    // SAFETY: prctl and fcntl take integers; fd 3 was opened for us by the
+    // Undumpable: another process of this uid cannot read our memory (the
+    // proof) or our descriptors.
+    grader_sandbox::sys::make_undumpable();
+    // SAFETY: fcntl takes integers; fd 3 was opened for us by the
     // supervisor (it is checked below) and is owned from here on.
     let stream = unsafe {
-        // Undumpable: another process of this uid cannot open our
-        // /proc/PID/mem (the proof) or /proc/PID/fd.
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         if libc::fcntl(supervise::CHECK_FD, libc::F_SETFD, libc::FD_CLOEXEC) != 0 {
             return Err(io::Error::last_os_error());
         }
@@ -326,11 +326,20 @@ fn take_channel() -> io::Result<(String, String)> {
         .split_once(' ')
         .ok_or_else(|| io::Error::other("no proof on the first line"))?;
     let got = (proof.to_string(), id.to_string());
+    let parent_link = std::env::var_os(supervise::PARENT_FD_ENV).is_some();
     // SAFETY: no other thread exists yet in this process.
     unsafe {
         std::env::remove_var(CHANNEL_ENV);
+        std::env::remove_var(supervise::PARENT_FD_ENV);
     }
     let _ = CHANNEL.set(Mutex::new(stream));
+    if parent_link {
+        // No parent-death signal here: when the supervisor is gone, this
+        // check ends, and takes everything it started with it.
+        // SAFETY: fd 5 was opened for us by the supervisor, which named it.
+        let fd = unsafe { OwnedFd::from_raw_fd(supervise::PARENT_FD) };
+        grader_sandbox::sys::watch_parent(fd, || grader_sandbox::procs::kill_own_tree())?;
+    }
     Ok(got)
 }
 
@@ -643,19 +652,7 @@ fn read_report(stream: UnixStream) -> Option<Report> {
 /// 128 random bits, as hex.
 fn new_proof() -> io::Result<String> {
     let mut bytes = [0u8; 16];
-    let mut got = 0;
-    while got < bytes.len() {
-        // SAFETY: getrandom writes at most the given length into our buffer.
-        let n = unsafe { libc::getrandom(bytes[got..].as_mut_ptr().cast(), bytes.len() - got, 0) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        } else {
-            got += n as usize;
-        }
-    }
+    grader_sandbox::sys::random_bytes(&mut bytes)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -673,18 +670,23 @@ pub fn has_ipv6_loopback() -> bool {
     TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_ok()
 }
 
-/// Makes this process a child subreaper: what a killed supervisor leaves
-/// comes to us, to be killed ([`sweep_orphans`]). Call it once, early.
+/// Makes this process a child subreaper where the platform has one: what a
+/// killed supervisor leaves comes to us, to be killed ([`sweep_orphans`]).
+/// Elsewhere a check whose supervisor dies ends itself and what it started
+/// (its parent link). Call it once, early.
 pub fn become_subreaper() {
-    // SAFETY: prctl with integer arguments.
-    unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    }
+    let _ = SUBREAPER.set(grader_sandbox::sys::become_subreaper());
 }
+
+/// Did [`become_subreaper`] make us one?
+static SUBREAPER: OnceLock<bool> = OnceLock::new();
 
 /// Children of ours that we did not start (orphans handed to us as a
 /// subreaper), and their descendants, are killed and reaped.
 pub fn sweep_orphans() {
+    if SUBREAPER.get() != Some(&true) {
+        return;
+    }
     let ours = started().lock().unwrap_or_else(|e| e.into_inner()).clone();
     grader_sandbox::procs::sweep_descendants(&ours, Duration::from_secs(3));
 }

@@ -6,8 +6,8 @@
 //! cargo xtask starter DIR      write the student repository to DIR
 //! cargo xtask gradescope DIR   the same, plus Gradescope's setup.sh and run_autograder
 //!   … --without-lab 5          either, for a course without the optional lab 5
-//! cargo xtask variants [NAME…]  broken variants of the reference: each must fail its checks
-//! cargo xtask cheats [NAME…]    cheats: each must earn nothing and leave nothing running
+//! cargo xtask variants [--portable] [NAME…]  broken variants of the reference: each must fail its checks
+//! cargo xtask cheats [--portable] [NAME…]    cheats: each must earn nothing and leave nothing running
 //! cargo xtask grade --roster ROSTER.csv --out DIR [--deadline RFC3339] [--jobs N] [--shard I/N] [--timeout SECS]
 //!                              a course's repositories into a gradebook (see grade/mod.rs)
 //! cargo xtask grade --merge DIR... --out DIR   shards into one gradebook
@@ -40,8 +40,8 @@ use grader::steps::ALL;
 const USAGE: &str = "\
 usage: cargo xtask starter DIR      write the student repository to DIR (new or empty)
        cargo xtask gradescope DIR   the same, with Gradescope's setup.sh and run_autograder at its root
-       cargo xtask variants [NAME]  grade the broken variants of xtask/variants.toml: each must fail its checks
-       cargo xtask cheats [NAME]    grade the cheats of xtask/cheats.toml: each must earn nothing and leave nothing running
+       cargo xtask variants [--portable] [NAME]  grade the broken variants of xtask/variants.toml: each must fail its checks
+       cargo xtask cheats [--portable] [NAME]    grade the cheats of xtask/cheats.toml: each must earn nothing and leave nothing running
        cargo xtask grade --roster ROSTER.csv --out DIR [--deadline RFC3339] [--jobs N] [--shard I/N] [--timeout SECS]
                                     grade a course's repositories into DIR/gradebook.csv (cargo xtask grade --help)
        cargo xtask grade --merge DIR... --out DIR   merge shards into one gradebook
@@ -61,11 +61,11 @@ fn main() -> ExitCode {
             without(lab).and_then(|lab| gradescope(&workspace_root(), Path::new(dir), Some(lab)))
         }
         ["variants", ref names @ ..] => {
-            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            let names = variants::take_portable(names);
             variants::run(&workspace_root(), &names)
         }
         ["cheats", ref names @ ..] => {
-            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            let names = variants::take_portable(names);
             cheats::run(&workspace_root(), &names)
         }
         ["grade", ref rest @ ..] => {

@@ -311,6 +311,20 @@ pub fn lay_out_copy(root: &Path, copy: &Path) -> Result<(), String> {
 
 /// `cargo run -p grader -- --check ID …` in `dir`, in `target`: its exit
 /// status and its stdout and stderr.
+/// Grade with the grader's `portable` feature (macOS's containment, on
+/// Linux): `--portable` among the arguments of `variants` or `cheats`.
+static PORTABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The arguments but `--portable`, which it notes for [`run_grader`].
+pub fn take_portable(args: &[&str]) -> Vec<String> {
+    let portable = args.contains(&"--portable");
+    PORTABLE.store(portable, std::sync::atomic::Ordering::Relaxed);
+    args.iter()
+        .filter(|a| **a != "--portable")
+        .map(|a| a.to_string())
+        .collect()
+}
+
 pub fn run_grader(
     dir: &Path,
     target: &Path,
@@ -323,7 +337,11 @@ pub fn run_grader(
         .env("GRADER_TARGET_DIR_OWNER", dir)
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("GITHUB_STEP_SUMMARY")
-        .args(["run", "-q", "-p", "grader", "--"]);
+        .args(["run", "-q", "-p", "grader"]);
+    if PORTABLE.load(std::sync::atomic::Ordering::Relaxed) {
+        cmd.args(["--features", "portable"]);
+    }
+    cmd.arg("--");
     for id in checks {
         cmd.args(["--check", id]);
     }

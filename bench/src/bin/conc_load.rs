@@ -26,7 +26,7 @@
 //! clients on another (the first): then every server has a core of its
 //! own, and the clients, all on the other, are what limits the figures
 //! (`bench/README.md`). The context switches of the whole machine
-//! (`/proc/stat`) during each load are printed per MiB, since they are
+//! (Linux) during each load are printed per MiB, since they are
 //! what a thread per client costs.
 //!
 //! ```text

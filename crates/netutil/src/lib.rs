@@ -373,20 +373,17 @@ mod tests {
     }
 
     /// Sockets are close-on-exec.
-    #[cfg(target_os = "linux")]
     #[test]
     fn sockets_are_cloexec() {
-        use std::os::fd::AsRawFd;
-        fn cloexec(fd: i32) -> bool {
-            let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
-            let flags = info.lines().find_map(|l| l.strip_prefix("flags:")).unwrap();
-            let flags = u32::from_str_radix(flags.trim(), 8).unwrap();
-            flags & 0o2000000 != 0 // O_CLOEXEC
+        use rustix::io::{FdFlags, fcntl_getfd};
+        use std::os::fd::AsFd;
+        fn cloexec(fd: impl AsFd) -> bool {
+            fcntl_getfd(fd).unwrap().contains(FdFlags::CLOEXEC)
         }
         let listener = open_listenfd(0).unwrap();
         let port = listener.local_addr().unwrap().port();
         let client = open_clientfd("127.0.0.1", port).unwrap();
-        assert!(cloexec(listener.as_raw_fd()));
-        assert!(cloexec(client.as_raw_fd()));
+        assert!(cloexec(&listener));
+        assert!(cloexec(&client));
     }
 }

@@ -7,20 +7,37 @@
 //! ended — lives here instead, in the `grader-sandbox` executable, which
 //! depends on `libc` and `serde` only:
 //!
-//! - [`supervise`]: the supervisor of one check (a child subreaper that
-//!   keeps the deadline and sweeps what is left);
+//! - [`sys`]: the platform layer, the one place that asks the operating
+//!   system (Linux: `/proc`, `prctl`, namespaces; macOS: libproc), with
+//!   [`sys::netns`], a network namespace of its own for one submission;
+//! - [`supervise`]: the supervisor of one check (it keeps the deadline and
+//!   sweeps what the check left: a child subreaper on Linux, a tracker of
+//!   the process table on macOS);
 //! - [`procs`]: the process table and the two sweeps (all descendants; all
 //!   processes of one uid);
 //! - [`files`]: writing result files whole, and a stable hash;
-//! - [`netns`]: a network namespace of its own for one submission;
 //! - [`uids`]: leases on the unprivileged uids, so that two graders on one
 //!   machine never share one;
 //! - [`submission`]: official grading of one submission, shared by
 //!   Gradescope's `run_autograder` and `cargo xtask grade`.
 
+// Windows: one message, not a wall of unresolved imports.
+#[cfg(not(unix))]
+compile_error!(
+    "echo-lab's grader runs on Linux and macOS. On Windows, use WSL 2 \
+     (https://learn.microsoft.com/windows/wsl/install) or the dev container \
+     (.devcontainer/devcontainer.json, in VS Code or GitHub Codespaces)."
+);
+
+#[cfg(unix)]
 pub mod files;
-pub mod netns;
+#[cfg(unix)]
 pub mod procs;
+#[cfg(unix)]
 pub mod submission;
+#[cfg(unix)]
 pub mod supervise;
+#[cfg(unix)]
+pub mod sys;
+#[cfg(unix)]
 pub mod uids;

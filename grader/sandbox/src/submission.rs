@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::files::Fnv;
-use crate::netns::{self, Net};
 use crate::procs;
 use crate::supervise::{self, Report};
+use crate::sys::is_root;
+use crate::sys::netns::{self, Net};
 
 /// How to grade: one per job (a job grades its submissions one after the
 /// other, always at the same `work` path and with the same `target_dir`, so
@@ -590,11 +591,6 @@ fn remaining(until: Instant) -> Duration {
         .max(Duration::from_secs(1))
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// Kills every process of every uid this grading may have used and that no
 /// other grader holds now (a uid another grader has leased is its own).
 fn sweep_uids(grading: &Grading) {
@@ -604,7 +600,7 @@ fn sweep_uids(grading: &Grading) {
     let mut uids: Vec<u32> = procs::all()
         .unwrap_or_default()
         .into_iter()
-        .filter(|p| !p.is_zombie() && (base..base + 64).contains(&p.uid))
+        .filter(|p| !p.zombie && (base..base + 64).contains(&p.uid))
         .map(|p| p.uid)
         .collect();
     uids.sort_unstable();

@@ -15,17 +15,22 @@
 //! ```
 //!
 //! The supervisor:
-//! 1. makes itself a *child subreaper* (`PR_SET_CHILD_SUBREAPER`): every
-//!    process the check starts stays below it, `setsid` or not;
-//! 2. makes itself undumpable, so a process of the same uid cannot open its
-//!    `/proc/PID/fd` or `/proc/PID/mem`;
+//! 1. on Linux, makes itself a *child subreaper* ([`sys::become_subreaper`]):
+//!    every process the check starts stays below it, `setsid` or not;
+//! 2. makes itself undumpable ([`sys::make_undumpable`]), so a process of
+//!    the same uid cannot read its descriptors or memory;
 //! 3. starts the check in a process group of its own, as the unprivileged
 //!    `--uid` when one is given (it must then be root; the uid then also
-//!    gets a process limit of its own), dying with it;
-//! 4. waits for its exit, at most `--deadline-ms`;
+//!    gets a process limit of its own), dying with it: on Linux by
+//!    `PR_SET_PDEATHSIG`, elsewhere through a socket on fd 5 that only the
+//!    supervisor holds the other end of (the check watches it);
+//! 4. waits for its exit, at most `--deadline-ms` — without a subreaper
+//!    ([`sys::Containment::Tracking`]), looking at the process table every
+//!    few milliseconds meanwhile to remember what the check starts;
 //! 5. kills the check's group, then everything left: every process of the
 //!    uid at once when there is one ([`procs::sweep_uid`]), and every
-//!    descendant in any case ([`procs::sweep_descendants`]);
+//!    descendant ([`procs::sweep_descendants`]) or every process it saw
+//!    ([`procs::Tracker::sweep`]);
 //! 6. writes a [`Report`] on fd 4 and exits.
 //!
 //! It knows nothing of checks, secrets or verdicts: that protocol is the
@@ -41,12 +46,24 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::procs;
+use crate::procs::{self, Tracker};
+use crate::sys::{self, Containment};
 
 /// The fd on which the check process finds its channel to the grader.
 pub const CHECK_FD: RawFd = 3;
 /// The fd on which the supervisor writes its [`Report`].
 pub const REPORT_FD: RawFd = 4;
+/// Without `PR_SET_PDEATHSIG` ([`Containment::Tracking`]): the fd on which
+/// the check finds a socket whose other end only its supervisor holds. EOF
+/// there means the supervisor is gone.
+pub const PARENT_FD: RawFd = 5;
+/// Set in the check's environment when it has a [`PARENT_FD`].
+pub const PARENT_FD_ENV: &str = "GRADER_PARENT_FD";
+
+/// How often the supervisor looks at the process table while the check
+/// runs, without a subreaper: a process that detaches itself and whose
+/// parent exits within this window can escape the sweep.
+const LOOK_EVERY: Duration = Duration::from_millis(10);
 
 /// Most processes a check may have at once when it runs as a uid of its own
 /// (`RLIMIT_NPROC`, counted per uid, threads included): far more than any
@@ -131,7 +148,7 @@ pub fn run(opts: &Options) -> io::Result<()> {
     let started = Instant::now();
     // SAFETY: fd 4 was handed to us by the grader for this purpose; we own it.
     let mut report_out = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(REPORT_FD) });
-    set_cloexec(report_out.as_raw_fd())?;
+    sys::set_cloexec(report_out.as_raw_fd())?;
     let mut report = supervise(opts);
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     let line = serde_json::to_string(&report).map_err(io::Error::other)?;
@@ -143,13 +160,9 @@ fn supervise(opts: &Options) -> Report {
         uid: opts.uid,
         ..Report::default()
     };
-    // SAFETY: prctl with these options reads no memory of ours.
-    unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
-    }
-    // SAFETY: geteuid has no preconditions.
-    if opts.uid.is_some() && unsafe { libc::geteuid() } != 0 {
+    sys::become_subreaper();
+    sys::make_undumpable();
+    if opts.uid.is_some() && !sys::is_root() {
         report.error = Some("--uid needs root".to_string());
         return report;
     }
@@ -160,13 +173,9 @@ fn supervise(opts: &Options) -> Report {
         cmd.uid(uid).gid(uid);
     }
     let limit_processes = opts.uid.is_some();
-    // SAFETY: prctl and setrlimit are async-signal-safe; nothing is allocated.
+    // SAFETY: setrlimit is async-signal-safe; nothing is allocated.
     unsafe {
         cmd.pre_exec(move || {
-            // After the uid change (which clears it): die with the supervisor.
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(io::Error::last_os_error());
-            }
             // A uid of its own, so a process limit of its own: a fork bomb
             // stops at MAX_PROCESSES instead of filling the machine.
             if limit_processes {
@@ -181,6 +190,21 @@ fn supervise(opts: &Options) -> Report {
             Ok(())
         });
     }
+    // Die with the supervisor (pre_exec closures run after the uid change,
+    // which would clear a parent-death signal set before it).
+    sys::die_with_parent(&mut cmd);
+    // Without a parent-death signal: a socket whose other end we hold, as
+    // the check's fd 5; it sees EOF when we are gone.
+    let _parent_link = match CONTAINMENT_TRACKS {
+        true => match parent_link(&mut cmd) {
+            Ok(ours) => Some(ours),
+            Err(e) => {
+                report.error = Some(format!("cannot make the parent link: {e}"));
+                return report;
+            }
+        },
+        false => None,
+    };
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -201,7 +225,14 @@ fn supervise(opts: &Options) -> Report {
         wait_exit_no_reap(pid);
         let _ = tx.send(());
     });
-    report.timed_out = rx.recv_timeout(opts.deadline).is_err();
+    let mut tracker = CONTAINMENT_TRACKS.then(|| Tracker::new(pid));
+    if let Some(t) = &tracker {
+        watch_grader(t.clone());
+    }
+    report.timed_out = match &mut tracker {
+        None => rx.recv_timeout(opts.deadline).is_err(),
+        Some(t) => wait_tracking(&rx, t, opts.deadline),
+    };
     if report.timed_out {
         procs::kill_group(pid);
         procs::kill(pid);
@@ -224,7 +255,10 @@ fn supervise(opts: &Options) -> Report {
             Err(e) => report.error = Some(e.to_string()),
         }
     }
-    let swept = procs::sweep_descendants(&[pid], SWEEP_LIMIT);
+    let swept = match &mut tracker {
+        None => procs::sweep_descendants(&[pid], SWEEP_LIMIT),
+        Some(t) => t.sweep(&[pid], SWEEP_LIMIT),
+    };
     if opts.uid.is_none() {
         killed = swept.killed;
         names = swept.names.clone();
@@ -251,6 +285,66 @@ fn describe(report: &mut Report, status: ExitStatus) {
     report.signal = status.signal();
 }
 
+/// Does this build track the check through the process table (no
+/// subreaper, no parent-death signal)?
+const CONTAINMENT_TRACKS: bool = matches!(sys::CONTAINMENT, Containment::Tracking);
+
+/// Waits for the check's exit (`exited`), at most `deadline`, looking at the
+/// process table meanwhile; true if the deadline passed.
+fn wait_tracking(exited: &mpsc::Receiver<()>, tracker: &mut Tracker, deadline: Duration) -> bool {
+    let until = Instant::now() + deadline;
+    loop {
+        tracker.look();
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        match exited.recv_timeout(left.min(LOOK_EVERY)) {
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+    }
+}
+
+/// Without a parent-death signal: when the grader that started us is gone
+/// (the other end of our report socket closes), kill the check and what it
+/// started, and exit.
+fn watch_grader(mut tracker: Tracker) {
+    std::thread::spawn(move || {
+        sys::wait_for_hangup(REPORT_FD);
+        tracker.sweep(&[], SWEEP_LIMIT);
+        // SAFETY: _exit ends the process at once.
+        unsafe { libc::_exit(3) }
+    });
+}
+
+/// Gives the child `cmd` starts one end of a new socket pair as its fd
+/// [`PARENT_FD`] (named in its environment), and returns the other end,
+/// which the caller keeps open for as long as it lives.
+fn parent_link(cmd: &mut Command) -> io::Result<std::os::unix::net::UnixStream> {
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    let theirs = OwnedFd::from(theirs);
+    cmd.env(PARENT_FD_ENV, PARENT_FD.to_string());
+    // SAFETY: only async-signal-safe calls (fcntl, dup2); the fd is moved
+    // into the closure and lives as long as the command.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fd = theirs.as_raw_fd();
+            let ok = if fd == PARENT_FD {
+                libc::fcntl(fd, libc::F_SETFD, 0) == 0
+            } else {
+                libc::dup2(fd, PARENT_FD) == PARENT_FD
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        });
+    }
+    Ok(ours)
+}
+
 /// Blocks until `pid` has exited, leaving it to be reaped by `Child::wait`.
 fn wait_exit_no_reap(pid: i32) {
     loop {
@@ -268,14 +362,6 @@ fn wait_exit_no_reap(pid: i32) {
             return;
         }
     }
-}
-
-fn set_cloexec(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl on an fd we own, with integer arguments only.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// In the grader: the command that runs `program` under the supervisor at
@@ -298,9 +384,9 @@ pub fn command(
         cmd.arg("--uid").arg(uid.to_string());
     }
     cmd.arg("--").arg(program).env_clear();
-    // SAFETY: only async-signal-safe calls (fcntl, dup2, close, prctl)
-    // between fork and exec; the two fds are moved into the closure and
-    // live as long as the command.
+    // SAFETY: only async-signal-safe calls (fcntl, dup2) between fork and
+    // exec; the two fds are moved into the closure and live as long as the
+    // command.
     unsafe {
         cmd.pre_exec(move || {
             // Move both out of the way of 3 and 4 first (either may be 3 or 4).
@@ -313,12 +399,11 @@ pub fn command(
             if libc::dup2(a, CHECK_FD) < 0 || libc::dup2(b, REPORT_FD) < 0 {
                 return Err(io::Error::last_os_error());
             }
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(io::Error::last_os_error());
-            }
             Ok(())
         });
     }
+    // Without a parent-death signal, the supervisor watches fd 4 instead.
+    sys::die_with_parent(&mut cmd);
     cmd
 }
 

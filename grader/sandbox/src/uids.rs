@@ -69,8 +69,7 @@ mod tests {
     /// A leased uid cannot be leased again until the lease is dropped.
     #[test]
     fn a_lease_is_exclusive() {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
+        if !crate::sys::is_root() {
             eprintln!("not root: leases are for official grading, not tested here");
             return;
         }

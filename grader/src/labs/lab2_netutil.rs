@@ -7,7 +7,7 @@
 //! - `connect_any`: a refusing address is skipped and the next one tried, in
 //!   order, with a socket of the right family each time; when all fail, the
 //!   error of the *last* one comes back; an empty slice is an `Err`; 200
-//!   failed attempts leave `/proc/self/fd` as it was.
+//!   failed attempts leave this process's open fds as they were.
 //! - `open_clientfd`: reaches 127.0.0.1, ::1 and `localhost` (trying every
 //!   address `localhost` has), carries bytes both ways, names an unknown host,
 //!   keeps `ConnectionRefused` as it is.

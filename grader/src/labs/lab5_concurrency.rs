@@ -8,7 +8,7 @@
 //!    getting exactly its own bytes back; a client holding half a line and
 //!    a silent one delay nobody; a client that sends 64 MiB and never
 //!    reads stops nobody and costs bounded memory; 1000 connections, 50 at
-//!    a time, and the fd and thread counts (`/proc/PID/fd`, `/proc/PID/task`)
+//!    a time, and the fd and thread counts (from the platform layer)
 //!    come back to where they started; resets, a killed client process and
 //!    a close mid-line leave the other clients alone; an idle server uses
 //!    no CPU. And lab 3's process checks, again, against `echoservert`.
@@ -86,7 +86,7 @@ pub fn checks() -> Vec<Check> {
             "echoservert_1000_cycles_fds_and_threads_come_back",
             THREADS,
             2,
-            "1000 connect/echo/close, 50 at a time: /proc/PID/fd and /proc/PID/task come back to where they started",
+            "1000 connect/echo/close, 50 at a time: the server's open fds and threads come back to where they started",
             |c| cycles_come_back(c, T),
         ),
         Check::process(
@@ -195,7 +195,7 @@ pub fn checks() -> Vec<Check> {
             "echoservers_1000_cycles_fds_and_threads_come_back",
             CHECK,
             2,
-            "1000 connect/echo/close, 50 at a time: /proc/PID/fd and /proc/PID/task come back to where they started",
+            "1000 connect/echo/close, 50 at a time: the server's open fds and threads come back to where they started",
             |c| cycles_come_back(c, S),
         ),
         Check::process(

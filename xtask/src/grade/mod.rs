@@ -37,6 +37,7 @@ mod store;
 mod tests;
 mod time;
 
+use grader_sandbox::sys::is_root;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -188,12 +189,6 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
     run::run(&settings, &make_base, &grader_sandbox::submission::grade).map(|_| ())
 }
 
-/// Is this process root? (The owner of `/proc/self` is the effective uid.)
-fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
 /// The jobs this machine sustains: two per core, and no more than one per
 /// GiB of available memory; at least one.
 ///
@@ -204,16 +199,9 @@ fn is_root() -> bool {
 /// never reached 65 % even at four; each job peaked near 480 MiB.
 fn default_jobs() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let by_memory = available_memory().map_or(usize::MAX, |bytes| (bytes >> 30) as usize);
+    let by_memory =
+        grader_sandbox::sys::available_memory().map_or(usize::MAX, |bytes| (bytes >> 30) as usize);
     (2 * cores).min(by_memory).max(1)
-}
-
-/// `MemAvailable` of `/proc/meminfo`, in bytes.
-fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Addresses and ports that cannot flake while checks run in parallel
 //! (`refusing` holds a port bound and never listening; `listener_on_any`
 //! holds one as another server would), accept and lookups with deadlines
-//! (`accept_within`, `within`), the TIME_WAIT count from `/proc/net/tcp*`,
+//! (`accept_within`, `within`), the TIME_WAIT count,
 //! and the expectations and texts of the failures.
 
 use std::io::{self, ErrorKind, Write as _};
@@ -263,8 +263,8 @@ pub(super) fn listener_on_any() -> io::Result<TcpListener> {
 }
 
 /// Waits until at least `n` connections with local port `port` are in
-/// TIME_WAIT (per `/proc/net/tcp` and `tcp6`), or `wait` passes; the count
-/// seen last, or `None` if those files cannot be read.
+/// TIME_WAIT, or `wait` passes; the count seen last, or `None` where the
+/// platform gives no count (macOS).
 pub(super) fn wait_time_wait(port: u16, n: usize, wait: Duration) -> Option<usize> {
     let until = Instant::now() + wait;
     loop {
@@ -273,32 +273,15 @@ pub(super) fn wait_time_wait(port: u16, n: usize, wait: Duration) -> Option<usiz
             return Some(seen);
         }
         // There is no event for "a connection entered TIME_WAIT": this
-        // paces the polling of /proc, it is not synchronisation.
+        // paces the polling of the count, it is not synchronisation.
         thread::sleep(Duration::from_millis(1));
     }
 }
 
-/// Connections in TIME_WAIT (state `06`) whose local port is `port`.
+/// Connections in TIME_WAIT whose local port is `port`, where the platform
+/// can count them.
 fn time_wait_count(port: u16) -> Option<usize> {
-    let mut count = 0;
-    let mut read_any = false;
-    for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(file) else {
-            continue;
-        };
-        read_any = true;
-        for line in text.lines().skip(1) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let local_port = fields
-                .get(1)
-                .and_then(|a| a.rsplit(':').next())
-                .and_then(|p| u16::from_str_radix(p, 16).ok());
-            if local_port == Some(port) && fields.get(3) == Some(&"06") {
-                count += 1;
-            }
-        }
-    }
-    read_any.then_some(count)
+    grader_sandbox::sys::time_wait_count(port)
 }
 
 /// Runs `f` on a thread of its own and waits at most `wait` for it: `None`

@@ -425,13 +425,13 @@ pub(super) fn probe_fds(
     let n = loop {
         let n = server.proc.fd_count().map_err(|e| {
             Failure::new(
-                format!("to count /proc/{}/fd", server.proc.pid()),
+                format!("to count the open fds of process {}", server.proc.pid()),
                 e.to_string(),
             )
         })?;
         match base {
             Some(base) if n > base + FD_SLACK && Instant::now() < until => {
-                // pacing a poll of /proc: the count drops when the server
+                // pacing a poll of the fd count: the count drops when the server
                 // closes a socket, and nothing tells us when that is
                 thread::sleep(Duration::from_millis(5));
             }

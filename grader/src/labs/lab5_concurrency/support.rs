@@ -1,4 +1,4 @@
-//! What lab 5's checks share: the server's resources read from `/proc`,
+//! What lab 5's checks share: the server's resources (from the platform layer),
 //! many clients at once on threads of their own, and a gate that lets them
 //! start together without ever waiting for ever.
 
@@ -8,68 +8,50 @@ use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use grader_sandbox::sys;
+
 use crate::check::{Ctx, Failure, show_bytes};
 use crate::labs::lab3_echoserver::server::with_server;
 use crate::peers::{self, EchoServer};
 
-/// What the server holds right now, from `/proc/PID`.
+/// What the server holds right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Resources {
-    /// Open descriptors: entries of `/proc/PID/fd`.
+    /// Open descriptors.
     pub fds: usize,
-    /// Threads: entries of `/proc/PID/task`.
+    /// Threads.
     pub threads: usize,
+}
+
+/// A failure to read something of the server's from the platform.
+fn unreadable(what: &str, pid: u32, e: std::io::Error) -> Failure {
+    Failure::new(
+        format!("to read the {what} of process {pid}"),
+        e.to_string(),
+    )
 }
 
 /// The server's open descriptors and threads.
 pub(super) fn resources(server: &EchoServer) -> Result<Resources, Failure> {
     let pid = server.proc.pid();
-    let count = |what: &str| {
-        crate::process::fd_count(&format!("/proc/{pid}/{what}"))
-            .map_err(|e| Failure::new(format!("to read /proc/{pid}/{what}"), e.to_string()))
-    };
     Ok(Resources {
-        fds: count("fd")?,
-        threads: count("task")?,
+        fds: sys::open_fd_count(pid as i32).map_err(|e| unreadable("open fds", pid, e))?,
+        threads: sys::thread_count(pid as i32).map_err(|e| unreadable("threads", pid, e))?,
     })
 }
 
-/// The server's resident memory (`VmRSS` of `/proc/PID/status`), in KiB.
+/// The server's resident memory, in KiB.
 pub(super) fn rss_kib(server: &EchoServer) -> Result<u64, Failure> {
     let pid = server.proc.pid();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map_err(|e| Failure::new(format!("to read /proc/{pid}/status"), e.to_string()))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| Failure::new("a VmRSS line in /proc/PID/status", "none"))
+    sys::resident_bytes(pid as i32)
+        .map(|bytes| bytes / 1024)
+        .map_err(|e| unreadable("resident memory", pid, e))
 }
 
-/// CPU time the server has used so far, all threads, user and system
-/// (`utime` + `stime` of `/proc/PID/stat`).
+/// CPU time the server has used so far, all threads, user and system.
 pub(super) fn cpu_time(server: &EchoServer) -> Result<Duration, Failure> {
     let pid = server.proc.pid();
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map_err(|e| Failure::new(format!("to read /proc/{pid}/stat"), e.to_string()))?;
-    // the command name, in parentheses, may hold spaces: count after it
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    // fields 14 and 15 of the line; the one after ')' is field 3
-    let ticks: Option<u64> = match (fields.get(11), fields.get(12)) {
-        (Some(u), Some(s)) => u
-            .parse::<u64>()
-            .ok()
-            .zip(s.parse::<u64>().ok())
-            .map(|(u, s)| u + s),
-        _ => None,
-    };
-    let ticks = ticks.ok_or_else(|| Failure::new("utime and stime in /proc/PID/stat", stat))?;
-    // SAFETY: sysconf reads a constant of the system; no memory is involved.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Ok(Duration::from_micros(ticks * 1_000_000 / per_second))
+    sys::cpu_time(pid as i32).map_err(|e| unreadable("CPU time", pid, e))
 }
 
 /// Lets this check process (and the servers it starts next, which inherit

@@ -13,7 +13,9 @@
 //! unprivileged container), grading goes on in the host's namespace and the
 //! report says so.
 
+#[cfg(target_os = "linux")]
 use std::io;
+#[cfg(target_os = "linux")]
 use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 
@@ -43,6 +45,7 @@ impl Net {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Enters a new network namespace and brings its loopback up, with IPv6
 /// on where the kernel has it. Only async-signal-safe system calls: it runs
 /// between `fork` and `exec`, and in [`probe`]'s child.
@@ -83,6 +86,7 @@ unsafe fn enter() -> io::Result<()> {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Can `::1:0` be bound (in this process's namespace)? Async-signal-safe.
 fn ipv6_bindable() -> bool {
     // SAFETY: a socket, a bind on a zeroed sockaddr_in6 we own, a close.
@@ -104,6 +108,7 @@ fn ipv6_bindable() -> bool {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Tries, in a forked child, what [`isolate`] would do; says what it got.
 pub fn probe() -> Net {
     // SAFETY: the child runs only async-signal-safe calls, then _exits.
@@ -132,6 +137,7 @@ pub fn probe() -> Net {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Where this namespace's loopback cannot bind `::1`, tries to switch its
 /// IPv6 on (`net.ipv6.conf.lo.disable_ipv6 = 0`); quietly does nothing
 /// where that is not allowed (a read-only `/proc/sys`).
@@ -142,6 +148,7 @@ pub fn enable_host_ipv6() {
     let _ = std::fs::write("/proc/sys/net/ipv6/conf/lo/disable_ipv6", "0\n");
 }
 
+#[cfg(target_os = "linux")]
 /// Makes `cmd` start in a new network namespace with its loopback up.
 /// Use it only where [`probe`] said a namespace can be made.
 pub fn isolate(cmd: &mut Command) {
@@ -151,7 +158,21 @@ pub fn isolate(cmd: &mut Command) {
     }
 }
 
-#[cfg(test)]
+/// Elsewhere (macOS) there are no network namespaces: the host's loopback.
+#[cfg(not(target_os = "linux"))]
+pub fn probe() -> Net {
+    Net::Host
+}
+
+/// Elsewhere: nothing to switch on.
+#[cfg(not(target_os = "linux"))]
+pub fn enable_host_ipv6() {}
+
+/// Elsewhere: never called, since [`probe`] says `Host`.
+#[cfg(not(target_os = "linux"))]
+pub fn isolate(_cmd: &mut Command) {}
+
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
