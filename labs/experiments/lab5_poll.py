@@ -15,7 +15,10 @@ loop"):
 3. Only a negative descriptor is skipped (`revents` 0, `poll` returns 0).
 4. `poll` takes as many entries as the process may open descriptors
    (`RLIMIT_NOFILE`): that many is fine, one more is `EINVAL`.
-5. `select`'s sets are indexed by descriptor number, `FD_SETSIZE` (1024)
+5. `POLLOUT` needs plenty of room: with the send buffer full, a peer that
+   reads 4 KiB does not make the socket writable; one that reads
+   everything does (lab 5's note on blocking sockets that loopback hides).
+6. `select`'s sets are indexed by descriptor number, `FD_SETSIZE` (1024)
    bits: a single descriptor numbered 1024 or more cannot be put in one
    (Python refuses it, as C's FD_SET would write past the set), while
    `poll` watches it.
@@ -103,6 +106,36 @@ def main():
     r.note(f"poll(events 0) on the reset socket returned at once {returns} times in 100 ms")
     r.check("it stays ready on every call (more than 1000 returns in 100 ms)", returns > 1000, True)
     r.check("the last revents (the error already read)", show(rev[0]), "POLLHUP")
+    server.close()
+
+    # 2c. POLLOUT comes back only with plenty of room in the send buffer
+    client, server = connected_pair()
+    server.setblocking(False)
+    sent = 0
+    try:
+        while True:
+            sent += server.send(b"x" * 65536)
+    except BlockingIOError:
+        pass
+    n, rev = poll([(server.fileno(), POLLOUT)], 0)
+    r.check(f"send buffer full ({sent} bytes queued): POLLOUT", show(rev[0]), "0")
+    client.recv(4096)
+    n, rev = poll([(server.fileno(), POLLOUT)], 100)
+    r.check("the peer reads 4 KiB: POLLOUT within 100 ms", show(rev[0]), "0")
+    client.setblocking(False)
+    drained = 4096
+    try:
+        while True:
+            got = client.recv(1 << 20)
+            if not got:
+                break
+            drained += len(got)
+    except BlockingIOError:
+        pass
+    n, rev = poll([(server.fileno(), POLLOUT)], 1000)
+    r.note(f"the peer read {drained} bytes in all")
+    r.check("the peer reads everything: POLLOUT", show(rev[0]), "POLLOUT")
+    client.close()
     server.close()
 
     # 3. a negative descriptor is skipped

@@ -13,6 +13,16 @@ labs/src/lab5/threads.md, labs/src/lab5/fork.md):
 3. `Command::status` starts the child with `clone3(CLONE_VM|CLONE_VFORK)`
    (glibc's `posix_spawn`) and `execve`; with a `pre_exec` hook, with a
    plain fork (`clone` without `CLONE_VM`), then `execve`.
+4. When no thread can be made, `thread::Builder::spawn` returns an error
+   and `thread::spawn` panics (made to happen with a default stack size,
+   RUST_MIN_STACK, too large to map).
+5. A thread that panics ends alone: its handle dropped, the process goes
+   on and exits 0.
+6. A spawned thread's stack is 2 MiB of address space, of which only the
+   touched pages are resident (a few KiB).
+7. `echoservers`, the workspace's (in the starter: yours), waits in `ppoll`
+   (rustix makes that system call itself), and accepts, reads and writes
+   with `accept4`, `recvfrom` and `sendto`: the names `strace` shows.
 
 The Rust programs are rust/lab5_std_calls.rs and rust/lab5_fetch_add.rs,
 compiled here with the workspace's rustc. The strace parts are skipped,
@@ -20,8 +30,11 @@ with a line, where `strace` is not installed (`apt-get install strace`);
 the assembly part where the machine is not x86-64. Linux; any user.
 """
 
+import os
 import platform
 import re
+import select
+import socket
 import shutil
 import subprocess
 import tempfile
@@ -89,12 +102,77 @@ def main():
         r.check("Command::status: how the child starts", shown, ["clone3(CLONE_VM|CLONE_VFORK)"])
         r.check("and the child execs", "execve(\"/usr/bin/true\"" in trace or "execve(\"/bin/true\"" in trace, True)
 
+        run = lambda mode, **env: subprocess.run([str(exe), mode], capture_output=True, text=True, timeout=60,
+                                                 env=dict(os.environ, RUST_BACKTRACE="0", **env))
+        huge = str(1 << 50)
+        out = run("builder", RUST_MIN_STACK=huge)
+        r.check("no thread can be made: Builder::spawn returns", out.stdout.split(":")[0].strip(), "Err")
+        out = run("spawn_thread", RUST_MIN_STACK=huge)
+        r.check("thread::spawn, the same: it panics (exit 101)",
+                (out.returncode, "failed to spawn thread" in out.stderr), (101, True))
+        out = run("panic")
+        r.check("a thread panics, its handle dropped: the process", (out.returncode, out.stdout.strip()),
+                (0, "still running"))
+        size, rss = map(int, run("stack").stdout.split())
+        r.check("a spawned thread's stack mapping", f"{size >> 10} KiB", "2048 KiB")
+        r.note(f"resident of it: {rss >> 10} KiB")
+        r.check("only the touched pages are resident (under 64 KiB)", rss < 64 << 10, True)
+
         trace, _ = traced(strace, exe, "pre_exec", "clone,clone3,fork,vfork,execve")
         starts = re.findall(r"\b(clone3?|v?fork)\((.*?flags=([A-Z_|0-9]+))?", trace)
         vm = [("CLONE_VM" in flags_) for _, _, flags_ in starts]
         r.note("with pre_exec: " + "; ".join(f"{c}({f})" for c, _, f in starts))
         r.check("with pre_exec: one child, started without CLONE_VM (a fork)", vm, [False])
+
+    server = echoservers_path()
+    if not server.exists():
+        r.skip("echoservers' system calls", f"{server} is not built (cargo build -p echoservers)")
+        r.finish()
+    names = trace_echoservers(strace, server)
+    if names is None:
+        r.skip("echoservers' system calls", "it did not say `listening on port N` (is lab 5 done?)")
+    else:
+        r.check("echoservers waits in", sorted(names & {"poll", "ppoll", "select", "pselect6", "epoll_wait"}), ["ppoll"])
+        r.check("and accepts, reads, writes with", sorted(names & {"accept", "accept4", "recvfrom", "sendto", "read", "recv", "send"}),
+                ["accept4", "recvfrom", "sendto"])
     r.finish()
+
+
+def echoservers_path():
+    if os.environ.get("ECHOSERVERS"):
+        return Path(os.environ["ECHOSERVERS"])
+    root = HERE.parent.parent
+    return Path(os.environ.get("CARGO_TARGET_DIR") or root / "target") / "debug" / "echoservers"
+
+
+def trace_echoservers(strace, server):
+    """The system call names echoservers makes for one client's line, or None."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "trace"
+        proc = subprocess.Popen([strace, "-f", "-qq", "-o", str(log), str(server), "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            ready, _, _ = select.select([proc.stdout], [], [], 10)
+            line = proc.stdout.readline().decode() if ready else ""
+            m = re.match(r"listening on port (\d+)", line)
+            if not m:
+                return None
+            with socket.create_connection(("127.0.0.1", int(m.group(1))), timeout=10) as c:
+                c.sendall(b"hello\n")
+                got = b""
+                while not got.endswith(b"\n"):
+                    chunk = c.recv(100)
+                    if not chunk:
+                        break
+                    got += chunk
+        finally:
+            proc.kill()
+            proc.wait()
+        # from the `listening` line on: before it, std's start-up polls the
+        # standard descriptors and the loader reads the libraries
+        text = log.read_text()
+        text = text[text.find("listening on port"):]
+        return {m.group(1) for m in re.finditer(r"^(?:\d+\s+)?(\w+)\(", text, re.M)}
 
 
 if __name__ == "__main__":

@@ -4,7 +4,14 @@
 //   nonblocking  set_nonblocking(true) on a socket, then prints the flags
 //                line of /proc/self/fdinfo for it (O_NONBLOCK is 04000);
 //   spawn        Command::new("true").status(): how the child is started;
-//   pre_exec     the same with a pre_exec hook, which must run in the child.
+//   pre_exec     the same with a pre_exec hook, which must run in the child;
+//   builder      Builder::spawn with RUST_MIN_STACK too large to map: prints
+//                what it returned (no thread can be made);
+//   spawn_thread thread::spawn in the same state (it panics);
+//   panic        a thread that panics, its handle dropped: the process
+//                goes on and exits 0;
+//   stack        a spawned thread's stack: the size of its mapping and
+//                how much of it is resident (/proc/self/smaps).
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -36,6 +43,57 @@ fn main() {
             unsafe { cmd.pre_exec(|| Ok(())) };
             assert!(cmd.status().unwrap().success());
         }
-        _ => panic!("usage: lab5_std_calls nonblocking|spawn|pre_exec"),
+        Some("builder") => match std::thread::Builder::new().spawn(|| ()) {
+            Ok(handle) => {
+                handle.join().unwrap();
+                println!("Ok");
+            }
+            Err(e) => println!("Err: {e}"),
+        },
+        Some("spawn_thread") => {
+            std::thread::spawn(|| ()).join().unwrap();
+            println!("spawned");
+        }
+        Some("panic") => {
+            let handle = std::thread::spawn(|| panic!("one client's thread"));
+            // wait for it to end, without join (which would hand the panic over)
+            while !handle.is_finished() {
+                std::thread::yield_now();
+            }
+            drop(handle);
+            println!("still running");
+        }
+        Some("stack") => {
+            let (size, rss) = std::thread::spawn(|| {
+                let here = 0u8;
+                let at = &here as *const u8 as usize;
+                let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+                let mut found = None;
+                for line in smaps.lines() {
+                    if let Some((range, _)) = line.split_once(' ') {
+                        if let Some((lo, hi)) = range.split_once('-') {
+                            if let (Ok(lo), Ok(hi)) =
+                                (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+                            {
+                                found = (lo <= at && at < hi).then_some((hi - lo, 0)).or(match found {
+                                    Some((size, 0)) => Some((size, usize::MAX)),
+                                    other => other,
+                                });
+                                continue;
+                            }
+                        }
+                    }
+                    if let (Some((size, usize::MAX)), Some(kib)) = (found, line.strip_prefix("Rss:")) {
+                        let kib: usize = kib.trim().trim_end_matches("kB").trim().parse().unwrap();
+                        return (size, kib * 1024);
+                    }
+                }
+                panic!("no mapping holds the thread's stack");
+            })
+            .join()
+            .unwrap();
+            println!("{size} {rss}");
+        }
+        _ => panic!("usage: lab5_std_calls nonblocking|spawn|pre_exec|builder|spawn_thread|panic|stack"),
     }
 }
