@@ -2,8 +2,15 @@
 """Lab 5's event loop: what poll reports unasked, and how many descriptors
 poll and select take.
 
-Claims (labs/src/lab5/event-loop.md, "One wait for everything" and "The
-loop"):
+Claims (labs/src/lab5/event-loop.md, "Non-blocking sockets", "One wait
+for everything" and "The loop"):
+
+0. The table of non-blocking calls: `accept` with nobody waiting and `read`
+   with no bytes give `EAGAIN` (Rust's `WouldBlock`); `read` after the
+   peer closed gives 0; a `write` to a peer that doesn't read takes what
+   fits (a short count), then gives `EAGAIN`. `POLLNVAL` comes unasked for
+   a descriptor number that is not open; and `poll`'s cost grows with its
+   entries, idle or not (it looks at every one, every call).
 
 1. A connected socket whose `pollfd` asks for nothing (`events` 0) and has
    nothing wrong is left alone: `poll` sleeps its whole timeout.
@@ -73,6 +80,49 @@ def reset(sock):
 def main():
     r = Report("lab 5: poll with events 0, poll's and select's limits (Linux)")
 
+    # 0. the table of non-blocking calls
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.setblocking(False)
+        try:
+            listener.accept()
+            outcome = "a connection"
+        except BlockingIOError as e:
+            outcome = errno.errorcode[e.errno]
+        r.check("non-blocking accept, nobody waiting", outcome, "EAGAIN")
+    client, server = connected_pair()
+    server.setblocking(False)
+    try:
+        server.recv(100)
+        outcome = "bytes"
+    except BlockingIOError as e:
+        outcome = errno.errorcode[e.errno]
+    r.check("non-blocking read, no bytes yet", outcome, "EAGAIN")
+    client.close()
+    poll([(server.fileno(), POLLIN)], 1000)  # wait (with a deadline) for the FIN
+    r.check("non-blocking read, peer closed", server.recv(100), b"")
+    server.close()
+    client, server = connected_pair()
+    server.setblocking(False)
+    first = server.send(b"x" * (64 << 20))
+    r.note(f"non-blocking write of 64 MiB to a peer that does not read: took {first} bytes")
+    r.check("it takes part of it (a short count)", 0 < first < 64 << 20, True)
+    try:
+        server.send(b"x" * 65536)
+        outcome = "took more"
+    except BlockingIOError as e:
+        outcome = errno.errorcode[e.errno]
+    r.check("the next write", outcome, "EAGAIN")
+    client.close()
+    server.close()
+
+    # POLLNVAL comes unasked for a descriptor that is not open
+    closed = os.dup(0)
+    os.close(closed)
+    n, rev = poll([(closed, 0)], 0)
+    r.check("events 0 on a closed descriptor number: revents", show(rev[0]), "POLLNVAL")
+
     # 1. nothing asked, nothing wrong: poll sleeps
     client, server = connected_pair()
     started = time.monotonic()
@@ -141,6 +191,25 @@ def main():
     # 3. a negative descriptor is skipped
     n, rev = poll([(-1, POLLIN | POLLOUT)], 0)
     r.check("fd -1 asking POLLIN | POLLOUT: poll returns, revents", (n, show(rev[0])), (0, "0"))
+
+    # scanning: poll's cost grows with the entries, ready or not
+    client, server = connected_pair()
+    many = [(server.fileno(), POLLIN)] * 10000
+    few = many[:10]
+
+    def per_call(entries, calls):
+        # the array is made once: only the system call is timed
+        array = (PollFd * len(entries))(*[PollFd(fd, ev, 0) for fd, ev in entries])
+        started = time.perf_counter()
+        for _ in range(calls):
+            libc.poll(array, len(entries), 0)
+        return (time.perf_counter() - started) / calls
+
+    t_few, t_many = per_call(few, 2000), per_call(many, 200)
+    r.note(f"poll of 10 idle entries: {t_few * 1e6:.1f} µs a call; of 10,000: {t_many * 1e6:.1f} µs")
+    r.check("10,000 idle entries cost at least 10 times as much as 10", t_many > 10 * t_few, True)
+    client.close()
+    server.close()
 
     # 4. poll takes up to RLIMIT_NOFILE entries
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
