@@ -7,7 +7,7 @@ races the compiler doesn't catch"):
 
 1. badcnt.c: two threads that each add 1 ten million times to a shared
    counter without a lock end with a total that is wrong (below 20
-   million), and wrong differently from run to run.
+   million) in most runs, and different from run to run.
 2. In Rust, `load` then `store` on an `AtomicU64` compiles, and loses
    updates the same way.
 3. `fetch_add` loses none: exactly 20 million.
@@ -44,9 +44,10 @@ def main():
             subprocess.run([cc, "-O1", "-pthread", str(HERE / "c" / "lab5_badcnt.c"), "-o", str(exe)],
                            check=True, timeout=60)
             totals = [int(subprocess.run([str(exe)], capture_output=True, text=True, timeout=60,
-                                         check=True).stdout) for _ in range(3)]
-            r.note(f"badcnt.c, three runs: {', '.join(f'{t:,}' for t in totals)} (right: {RIGHT:,})")
-            r.check("every run below 20,000,000", all(t < RIGHT for t in totals), True)
+                                         check=True).stdout) for _ in range(5)]
+            r.note(f"badcnt.c, five runs: {', '.join(f'{t:,}' for t in totals)} (right: {RIGHT:,})")
+            # a run whose two threads never overlapped (a busy machine) is right by luck
+            r.check("most runs below 20,000,000 (at least 3 of 5)", sum(t < RIGHT for t in totals) >= 3, True)
             r.check("and not all the same", len(set(totals)) > 1, True)
         if shutil.which("rustc") is None:
             r.skip("the Rust counters", "no rustc on PATH")
@@ -57,9 +58,13 @@ def main():
         run = lambda mode: int(subprocess.run([str(exe), mode], capture_output=True, text=True, timeout=60,
                                               check=True).stdout)
         if cpus >= 2:
-            lost = run("load_store")
-            r.note(f"load then store: {lost:,}")
-            r.check("load then store loses updates", lost < RIGHT, True)
+            # a race: up to 5 tries to see it (on a busy machine the two
+            # threads may not overlap in a given run)
+            tries = []
+            while len(tries) < 5 and (not tries or tries[-1] == RIGHT):
+                tries.append(run("load_store"))
+            r.note(f"load then store: {', '.join(f'{t:,}' for t in tries)}")
+            r.check("load then store loses updates", tries[-1] < RIGHT, True)
         exact = run("fetch_add")
         r.check("fetch_add", f"{exact:,}", f"{RIGHT:,}")
     r.finish()

@@ -8,9 +8,11 @@
 
 static volatile long cnt = 0;
 static long niters;
+static pthread_barrier_t start;
 
 static void *count(void *arg) {
     (void)arg;
+    pthread_barrier_wait(&start); /* both begin together */
     for (long i = 0; i < niters; i++)
         cnt++;
     return NULL;
@@ -19,6 +21,7 @@ static void *count(void *arg) {
 int main(int argc, char **argv) {
     niters = argc > 1 ? atol(argv[1]) : 10000000;
     pthread_t a, b;
+    pthread_barrier_init(&start, NULL, 2);
     pthread_create(&a, NULL, count, NULL);
     pthread_create(&b, NULL, count, NULL);
     pthread_join(a, NULL);

@@ -19,10 +19,13 @@ fn main() {
         _ => panic!("usage: lab5_counters fetch_add|load_store"),
     };
     let total = Arc::new(AtomicU64::new(0));
+    let start = Arc::new(std::sync::Barrier::new(2));
     let threads: Vec<_> = (0..2)
         .map(|_| {
             let total = Arc::clone(&total);
+            let start = Arc::clone(&start);
             std::thread::spawn(move || {
+                start.wait(); // both begin together
                 for _ in 0..N {
                     if load_store {
                         let n = total.load(Relaxed);
