@@ -22,16 +22,15 @@ fn main() {
     let start = Arc::new(std::sync::Barrier::new(2));
     let threads: Vec<_> = (0..2)
         .map(|_| {
-            let total = Arc::clone(&total);
-            let start = Arc::clone(&start);
+            let (counter, start) = (Arc::clone(&total), Arc::clone(&start));
             std::thread::spawn(move || {
                 start.wait(); // both begin together
                 for _ in 0..N {
                     if load_store {
-                        let n = total.load(Relaxed);
-                        total.store(n + 1, Relaxed);
+                        let n = counter.load(Relaxed);
+                        counter.store(n + 1, Relaxed);
                     } else {
-                        total.fetch_add(1, Relaxed);
+                        counter.fetch_add(1, Relaxed);
                     }
                 }
             })
