@@ -410,6 +410,43 @@ fn other() {
     }
 
     #[test]
+    fn loads_more_regions_and_what_the_report_must_say() {
+        let text = r#"
+[[variant]]
+name = "two"
+bug = "b"
+file = "a.rs"
+function = "f"
+fails = ["lab1_rio::x"]
+says = ["seen"]
+says_not = ["unseen"]
+body = "1"
+
+[[variant.also]]
+function = "g"
+body = "2"
+
+[[variant.also]]
+file = "b.rs"
+function = "h"
+body = "3"
+"#;
+        let v = &load(text).unwrap()[0];
+        assert_eq!(
+            v.also,
+            vec![
+                ("a.rs".to_string(), "g".to_string(), "2".to_string()),
+                ("b.rs".to_string(), "h".to_string(), "3".to_string()),
+            ]
+        );
+        assert_eq!(v.says, vec!["seen"]);
+        assert_eq!(v.says_not, vec!["unseen"]);
+        // and the real list parses
+        let real = load(include_str!("../variants.toml")).unwrap();
+        assert!(real.iter().any(|v| !v.also.is_empty()));
+    }
+
+    #[test]
     fn reads_the_report() {
         let out = "lab1_rio::readn_eof TIMED OUT\n\nlab1_rio\n  ✗ readn_eof   0/2\n  ✓ readn_every_split  2/2\n";
         assert_eq!(
