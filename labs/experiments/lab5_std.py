@@ -12,7 +12,8 @@ labs/src/lab5/threads.md, labs/src/lab5/fork.md):
    unused, to `lock xadd` when it is used.
 3. `Command::status` starts the child with `clone3(CLONE_VM|CLONE_VFORK)`
    (glibc's `posix_spawn`) and `execve`; with a `pre_exec` hook, with a
-   plain fork (`clone` without `CLONE_VM`), then `execve`.
+   plain fork (`clone` without `CLONE_VM`), then `execve`, and the same
+   with a uid to switch to.
 4. When no thread can be made, `thread::Builder::spawn` returns an error
    and `thread::spawn` panics (made to happen with a default stack size,
    RUST_MIN_STACK, too large to map).
@@ -123,6 +124,9 @@ def main():
         vm = [("CLONE_VM" in flags_) for _, _, flags_ in starts]
         r.note("with pre_exec: " + "; ".join(f"{c}({f})" for c, _, f in starts))
         r.check("with pre_exec: one child, started without CLONE_VM (a fork)", vm, [False])
+        trace, _ = traced(strace, exe, "uid", "clone,clone3,fork,vfork,execve")
+        starts = re.findall(r"\b(clone3?|v?fork)\((.*?flags=([A-Z_|0-9]+))?", trace)
+        r.check("with a uid: one child, started without CLONE_VM (a fork)", [("CLONE_VM" in f) for _, _, f in starts], [False])
 
     server = echoservers_path()
     if not server.exists():

@@ -5,6 +5,7 @@
 //                line of /proc/self/fdinfo for it (O_NONBLOCK is 04000);
 //   spawn        Command::new("true").status(): how the child is started;
 //   pre_exec     the same with a pre_exec hook, which must run in the child;
+//   uid          the same with a uid to switch to (our own: allowed to anyone);
 //   builder      Builder::spawn with RUST_MIN_STACK too large to map: prints
 //                what it returned (no thread can be made);
 //   spawn_thread thread::spawn in the same state (it panics);
@@ -42,6 +43,12 @@ fn main() {
             // SAFETY: the hook calls nothing at all.
             unsafe { cmd.pre_exec(|| Ok(())) };
             assert!(cmd.status().unwrap().success());
+        }
+        Some("uid") => {
+            // our own uid (allowed for anyone): std must call setuid in the child
+            use std::os::unix::fs::MetadataExt;
+            let me = std::fs::metadata("/proc/self").unwrap().uid();
+            assert!(Command::new("true").uid(me).status().unwrap().success());
         }
         Some("builder") => match std::thread::Builder::new().spawn(|| ()) {
             Ok(handle) => {
@@ -94,6 +101,6 @@ fn main() {
             .unwrap();
             println!("{size} {rss}");
         }
-        _ => panic!("usage: lab5_std_calls nonblocking|spawn|pre_exec|builder|spawn_thread|panic|stack"),
+        _ => panic!("usage: lab5_std_calls nonblocking|spawn|pre_exec|uid|builder|spawn_thread|panic|stack"),
     }
 }
