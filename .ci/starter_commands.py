@@ -30,6 +30,7 @@ Exit 0 when every command ran as it should, 1 with one line per problem.
 
 import os
 import re
+import selectors
 import signal
 import socket
 import subprocess
@@ -91,7 +92,6 @@ def start_server(repo, command, deadline):
     out = b""
     until = time.monotonic() + deadline
     os.set_blocking(proc.stdout.fileno(), False)
-    import selectors
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     while time.monotonic() < until:
