@@ -130,11 +130,15 @@ pub(super) fn client_that_never_reads(ctx: &mut Ctx, bin: Binary) -> CheckResult
         ),
     )
     .map_err(|f| {
-        f.note(
+        f.note(if bin == Binary::EchoServerS {
             "backpressure: queue_lines moves into the output buffer only what fits in OUTPUT_MAX; \
              the rest waits in the input buffer until it is full (LINE_MAX), and then interest stops \
-             asking for POLLIN: the client's bytes wait in the kernel, not in your buffers",
-        )
+             asking for POLLIN: the client's bytes wait in the kernel, not in your buffers"
+        } else {
+            "backpressure: each client's thread writes an echo before it reads more, and blocks in \
+             that write while the client doesn't read: the client's bytes wait in the kernel, not in \
+             your buffers"
+        })
     })?;
     ctx.step("reset X");
     peers::reset(x);
