@@ -9,10 +9,12 @@
 //! the explanation is.
 
 use std::fmt::{self, Debug, Display};
+use std::io::{self, Write as _};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use grader_sandbox::protocol::{CHANNEL_ENV, Frame};
 
+use crate::channel;
 use crate::steps::Step;
 
 /// What a check returns: `Ok` when the behaviour it names was seen.
@@ -85,14 +87,9 @@ impl Check {
         run: fn(&mut Ctx) -> CheckResult,
     ) -> Check {
         Check {
-            name,
-            step,
-            points,
             deadline: PROCESS_DEADLINE,
             kind: Kind::Process,
-            needs_ipv6: false,
-            about,
-            run,
+            ..Check::library(name, step, points, about, run)
         }
     }
 
@@ -133,33 +130,7 @@ pub fn lab_slug(lab: u8) -> &'static str {
     }
 }
 
-/// Why a check failed: expected vs observed, plus notes (offsets, seeds).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Failure {
-    /// What a correct implementation does.
-    pub expected: String,
-    /// What this one did.
-    pub observed: String,
-    /// Further lines: the first differing offset, the seed, a hint.
-    pub notes: Vec<String>,
-}
-
-impl Failure {
-    /// A failure with expected and observed behaviour.
-    pub fn new(expected: impl Display, observed: impl Display) -> Failure {
-        Failure {
-            expected: expected.to_string(),
-            observed: observed.to_string(),
-            notes: Vec::new(),
-        }
-    }
-
-    /// Adds a line of explanation.
-    pub fn note(mut self, note: impl Display) -> Failure {
-        self.notes.push(note.to_string());
-        self
-    }
-}
+pub use grader_sandbox::protocol::Failure;
 
 /// The context a check runs in: its step log and its deadline.
 pub struct Ctx {
@@ -185,7 +156,7 @@ impl Ctx {
     pub fn step(&mut self, text: impl Display) {
         self.steps += 1;
         let text = text.to_string().replace('\n', " ");
-        if !crate::runner::send(&crate::runner::Frame::Step { text: text.clone() }) {
+        if !channel::send(&Frame::Step { text: text.clone() }) {
             // Not a contained check (a unit test running it in-process):
             // `println!`, which the test harness captures.
             println!("step: {text}");
@@ -258,6 +229,64 @@ impl Ctx {
             Err(Failure::new(expected, observed))
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// A check process: the grader executable, started again to run one check.
+
+/// Called first thing by every grader executable: when this process was
+/// started to run one check, runs it and exits; otherwise returns.
+pub fn run_check_if_asked(checks: &[Check]) {
+    if std::env::var_os(CHANNEL_ENV).is_none() {
+        return;
+    }
+    let (proof, id) = match channel::take_channel() {
+        Ok(got) => got,
+        Err(e) => {
+            eprintln!("grader: this check process has no channel to its runner: {e}");
+            // SAFETY: _exit ends the process at once; nothing is running yet.
+            unsafe { libc::_exit(3) }
+        }
+    };
+    std::panic::set_hook(Box::new(|info| {
+        let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
+            s.to_string()
+        } else if let Some(s) = info.payload().downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "(a panic without a message)".to_string()
+        };
+        let place = info
+            .location()
+            .map(|l| format!(" (at {}:{}:{})", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        channel::send(&Frame::Panic {
+            text: format!("{msg}{place}"),
+        });
+    }));
+    let frame = match checks.iter().find(|c| c.id() == id) {
+        Some(check) => {
+            let mut ctx = Ctx::new(check.deadline);
+            match (check.run)(&mut ctx) {
+                Ok(()) => Frame::Pass { proof },
+                Err(failure) => Frame::Fail { proof, failure },
+            }
+        }
+        None => Frame::Fail {
+            proof,
+            failure: Failure::new(
+                format!("a check named {id} in this grader"),
+                "none: the grader executable is not the one that listed the checks",
+            ),
+        },
+    };
+    channel::send(&frame);
+    let _ = io::stdout().flush();
+    let _ = io::stderr().flush();
+    // _exit, not exit: nothing registered by the code under test runs after
+    // the verdict.
+    // SAFETY: _exit ends the process at once.
+    unsafe { libc::_exit(0) }
 }
 
 /// A failure for two byte strings that differ: lengths, contents cut near

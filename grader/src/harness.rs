@@ -15,7 +15,8 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use crate::bins::{self, Binary};
 use crate::check::{Check, Kind};
 use crate::labs;
-use crate::runner::{self, Runner, Verdict};
+use crate::runner::{self, Runner};
+use crate::verdict::Verdict;
 
 /// What a lab test target prints at the end when one of its checks failed:
 /// cargo runs the next target only if this one passed.
@@ -24,7 +25,7 @@ pub const STOPS_HERE: &str = "note: cargo stops at the first test target that fa
 /// Runs lab `lab`'s checks as a libtest-compatible test binary; never returns.
 pub fn test_main(lab: u8) -> ! {
     let checks = labs::all();
-    runner::run_check_if_asked(&checks);
+    crate::check::run_check_if_asked(&checks);
 
     let args = Arguments::from_args();
     let mine: Vec<Check> = checks.into_iter().filter(|c| c.step.lab == lab).collect();
@@ -70,7 +71,7 @@ pub fn test_main(lab: u8) -> ! {
                 match outcome.verdict {
                     Verdict::Passed => Ok(Completion::Completed),
                     Verdict::Skipped(why) => Ok(Completion::ignored_with(why)),
-                    _ => Err(Failed::from(outcome.explain())),
+                    _ => Err(Failed::from(crate::report::explain(&outcome))),
                 }
             })
             .with_kind(check.step.title)
@@ -92,7 +93,7 @@ pub fn runner_for(checks: &[&Check], mut progress: impl FnMut(&str)) -> Result<R
     runner::become_subreaper();
     let prepared = bins::prepare(&needed_binaries(checks), &mut progress)?;
     let uid_base = match official_uid()? {
-        Some(base) if is_root() => {
+        Some(base) if grader_sandbox::sys::is_root() => {
             progress(&format!(
                 "the code under test runs as uid {base} and up (unprivileged), one uid per check"
             ));
@@ -127,11 +128,6 @@ fn official_uid() -> Result<Option<u32>, String> {
             runner::UID_ENV
         )),
     }
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 /// The binaries that `checks` run.

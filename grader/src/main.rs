@@ -8,6 +8,7 @@
 //! cargo run -p grader -- --gradescope results.json
 //! cargo run -p grader -- --markdown feedback.md   # the job summary's text, to a file
 //! cargo run -p grader -- --list-json              # the checks, their points, and which this host skips
+//! cargo run -p grader -- --json results.json      # the typed results every tool reads
 //! ```
 //! With `GITHUB_STEP_SUMMARY` set (in GitHub Actions), a markdown table is
 //! appended to it. Exits 0 only at full marks.
@@ -21,11 +22,12 @@ use std::thread;
 use std::time::Instant;
 
 use grader::check::Check;
-use grader::runner::{self, Outcome, Runner, Verdict};
+use grader::runner::{self, Runner};
+use grader::verdict::{Outcome, Verdict};
 use grader::{bins, harness, labs, report};
 use grader_sandbox::files::write_whole;
 
-const USAGE: &str = "usage: grader [--lab N] [--check PATTERN]... [--gradescope FILE] [--markdown FILE] [--jobs N] [--list-json]";
+const USAGE: &str = "usage: grader [--lab N] [--check PATTERN]... [--gradescope FILE] [--markdown FILE] [--json FILE] [--jobs N] [--list-json]";
 
 struct Options {
     lab: Option<u8>,
@@ -33,6 +35,7 @@ struct Options {
     checks: Vec<String>,
     gradescope: Option<PathBuf>,
     markdown: Option<PathBuf>,
+    json: Option<PathBuf>,
     list_json: bool,
     jobs: usize,
 }
@@ -43,6 +46,7 @@ fn parse_args(labs: &[u8]) -> Result<Options, String> {
         checks: Vec::new(),
         gradescope: None,
         markdown: None,
+        json: None,
         list_json: false,
         jobs: thread::available_parallelism()
             .map_or(2, |n| n.get())
@@ -68,6 +72,7 @@ fn parse_args(labs: &[u8]) -> Result<Options, String> {
             "--check" => opts.checks.push(value("--check")?),
             "--gradescope" => opts.gradescope = Some(PathBuf::from(value("--gradescope")?)),
             "--markdown" => opts.markdown = Some(PathBuf::from(value("--markdown")?)),
+            "--json" => opts.json = Some(PathBuf::from(value("--json")?)),
             "--list-json" => opts.list_json = true,
             "--jobs" => {
                 let v = value("--jobs")?;
@@ -89,7 +94,7 @@ fn parse_args(labs: &[u8]) -> Result<Options, String> {
 
 fn main() -> ExitCode {
     let checks = labs::all();
-    runner::run_check_if_asked(&checks);
+    grader::check::run_check_if_asked(&checks);
 
     let mut lab_numbers: Vec<u8> = checks.iter().map(|c| c.step.lab).collect();
     lab_numbers.dedup();
@@ -139,7 +144,7 @@ fn main() -> ExitCode {
     runner::sweep_orphans();
 
     for o in outcomes.iter().filter(|o| !o.passed() && !o.is_skipped()) {
-        println!("\n{}", o.explain());
+        println!("\n{}", report::explain(o));
     }
     print!("{}", report::text(&outcomes));
     println!("({:.1} s)", started.elapsed().as_secs_f32());
@@ -147,6 +152,7 @@ fn main() -> ExitCode {
     let files = [
         (&opts.gradescope, report::gradescope_json(&outcomes)),
         (&opts.markdown, report::markdown(&outcomes)),
+        (&opts.json, report::results_json(&outcomes)),
     ];
     for (path, text) in files {
         if let Some(path) = path {

@@ -170,13 +170,7 @@ pub fn expect_echo(
     ctx.step(what);
     let mut f = crate::check::bytes_failure(expected, &got);
     if let Some(e) = err {
-        f = f.note(match e.kind() {
-            ErrorKind::WouldBlock | ErrorKind::TimedOut => {
-                "then nothing more came before the deadline".to_string()
-            }
-            ErrorKind::UnexpectedEof => "then the server closed the connection".to_string(),
-            _ => format!("then the read failed: {e}"),
-        });
+        f = f.note(read_stopped(&e));
     }
     Err(f)
 }
@@ -362,5 +356,16 @@ impl StreamingClient {
 impl Drop for StreamingClient {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Why a read of the echo stopped short, as a note for its failure.
+pub fn read_stopped(e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => {
+            "then nothing more came before the deadline".to_string()
+        }
+        ErrorKind::UnexpectedEof => "then the server closed the connection".to_string(),
+        _ => format!("then the read failed: {e}"),
     }
 }

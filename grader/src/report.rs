@@ -1,5 +1,6 @@
-//! The score report: the terminal table, Gradescope's `results.json`, and
-//! the GitHub Actions job summary.
+//! The score report: the terminal table, Gradescope's `results.json`, the
+//! GitHub Actions job summary, and the typed results every tool reads
+//! ([`results`], `--json`).
 //!
 //! All three are views of the same list of [`Outcome`]s, in registry order.
 
@@ -8,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::check::lab_slug;
-use crate::runner::{Outcome, Verdict};
+use crate::verdict::{Outcome, Verdict};
 
 /// Points earned and possible over `outcomes`; skipped checks count in neither.
 pub fn totals<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> (u32, u32) {
@@ -183,7 +184,7 @@ pub fn gradescope_json(outcomes: &[Outcome]) -> String {
                 output: if o.passed() {
                     format!("{}\n{}", o.check.about, o.check.step.link())
                 } else {
-                    o.explain()
+                    explain(o)
                 },
                 visibility: "visible",
                 extra_data: TestExtra {
@@ -256,29 +257,27 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
             s,
             "<details><summary>✗ {}</summary>\n\n```text\n{}\n```\n</details>\n",
             o.check.id(),
-            o.explain()
+            explain(o)
         );
     }
     s
 }
 
-/// The checks as JSON, without running them: `[{"id", "lab", "points",
-/// "skipped"}]`, `skipped` being why this host (or a foreign binary) will
-/// not run it, or `null`. Official grading reads it for the maximum.
+/// The checks as JSON ([`grader_sandbox::protocol::Listed`]), without
+/// running them: id, lab, step, points, and `skipped`, why this host (or a
+/// foreign binary) will not run it, or `null`. Official grading reads it
+/// for the maximum; the book's check reads it for each step's checks.
 pub fn list_json(checks: &[crate::check::Check], foreign_skip: Option<&str>) -> String {
-    #[derive(Serialize)]
-    struct Listed {
-        id: String,
-        lab: u8,
-        points: u32,
-        skipped: Option<String>,
-    }
+    use grader_sandbox::protocol::Listed;
     let ipv6 = crate::runner::has_ipv6_loopback();
     let listed: Vec<Listed> = checks
         .iter()
         .map(|c| Listed {
             id: c.id(),
             lab: c.step.lab,
+            step: c.step.number,
+            step_title: c.step.title.to_string(),
+            handout: c.step.link(),
             points: c.points,
             skipped: if c.kind == crate::check::Kind::Library && foreign_skip.is_some() {
                 foreign_skip.map(str::to_string)
@@ -290,4 +289,110 @@ pub fn list_json(checks: &[crate::check::Check], foreign_skip: Option<&str>) -> 
         })
         .collect();
     serde_json::to_string_pretty(&listed).unwrap_or_default()
+}
+
+/// The typed results ([`grader_sandbox::protocol::Results`]) that tools
+/// read instead of the words above: `cargo run -p grader -- --json FILE`.
+pub fn results(outcomes: &[Outcome]) -> grader_sandbox::protocol::Results {
+    use grader_sandbox::protocol::{self, CheckResult};
+    let (score, max_score) = totals(outcomes);
+    let checks = outcomes
+        .iter()
+        .map(|o| CheckResult {
+            id: o.check.id(),
+            lab: o.check.step.lab,
+            step: o.check.step.number,
+            step_title: o.check.step.title.to_string(),
+            handout: o.check.step.link(),
+            score: o.score(),
+            max_score: o.check.points,
+            verdict: match &o.verdict {
+                Verdict::Passed => protocol::Verdict::Passed,
+                Verdict::Failed(_) => protocol::Verdict::Failed,
+                Verdict::Panicked(_) => protocol::Verdict::Panicked,
+                Verdict::Aborted(_) => protocol::Verdict::EndedEarly,
+                Verdict::TimedOut(_) => protocol::Verdict::TimedOut,
+                Verdict::Skipped(_) => protocol::Verdict::Skipped,
+            },
+            skip_reason: match &o.verdict {
+                Verdict::Skipped(why) => Some(why.clone()),
+                _ => None,
+            },
+            explanation: (!o.passed() && !o.is_skipped()).then(|| explain(o)),
+        })
+        .collect();
+    protocol::Results {
+        version: protocol::RESULTS_VERSION,
+        score,
+        max_score,
+        checks,
+    }
+}
+
+/// [`results`] as pretty JSON.
+pub fn results_json(outcomes: &[Outcome]) -> String {
+    serde_json::to_string_pretty(&results(outcomes)).unwrap_or_default()
+}
+
+/// The CS144-style explanation of a failure: the steps up to the one that
+/// failed, expected vs observed, and the handout step.
+pub fn explain(o: &Outcome) -> String {
+    let mut s = String::new();
+    let head = match &o.verdict {
+        Verdict::Passed => return format!("{} passed", o.check.id()),
+        Verdict::Skipped(why) => return format!("{} skipped: {why}", o.check.id()),
+        Verdict::Failed(_) => "FAILED",
+        Verdict::Panicked(_) => "PANICKED",
+        Verdict::Aborted(_) => "ENDED EARLY",
+        Verdict::TimedOut(_) => "TIMED OUT",
+    };
+    s.push_str(&format!("{} {head}", o.check.id()));
+    s.push_str(&format!("\n  checks: {}", o.check.about));
+    if o.steps.is_empty() {
+        s.push_str("\n  before its first step:");
+    } else {
+        s.push_str(" — after these steps:");
+    }
+    let last = o.steps.len();
+    for (i, step) in o.steps.iter().enumerate() {
+        let mark = if i + 1 == last { "   <- here" } else { "" };
+        s.push_str(&format!("\n  {:>2}. {step}{mark}", i + 1));
+    }
+    match &o.verdict {
+        Verdict::Failed(f) => {
+            s.push_str(&format!("\n      expected: {}", f.expected));
+            s.push_str(&format!("\n      observed: {}", f.observed));
+            for n in &f.notes {
+                s.push_str(&format!("\n      {n}"));
+            }
+        }
+        Verdict::Panicked(msg) => {
+            s.push_str(&format!("\n      panicked: {}", msg.trim()));
+            if msg.contains("not yet implemented") {
+                s.push_str("\n      (a todo!() of the starter: this step is still to write)");
+            }
+        }
+        Verdict::Aborted(what) => s.push_str(&format!("\n      {what}")),
+        Verdict::TimedOut(d) => {
+            s.push_str(&format!(
+                "\n      no result within {} s: the step above never finished \
+                 (an endless loop, or a read/accept/write that blocks forever); \
+                 it was killed with everything it started",
+                d.as_secs_f32()
+            ));
+        }
+        Verdict::Passed | Verdict::Skipped(_) => {}
+    }
+    if let Some(left) = &o.leftovers {
+        s.push_str(&format!("\n      {left}"));
+    }
+    let stray = o.stray_output.trim_end();
+    if !stray.is_empty() {
+        s.push_str("\n  output of the code under test:");
+        for line in stray.lines().take(20) {
+            s.push_str(&format!("\n    | {line}"));
+        }
+    }
+    s.push_str(&format!("\n  help: {}", o.check.step.link()));
+    s
 }

@@ -11,6 +11,8 @@
 //! cargo xtask grade --roster ROSTER.csv --out DIR [--deadline RFC3339] [--jobs N] [--shard I/N] [--timeout SECS]
 //!                              a course's repositories into a gradebook (see grade/mod.rs)
 //! cargo xtask grade --merge DIR... --out DIR   shards into one gradebook
+//! cargo xtask similarity --roster ROSTER.csv --out DIR | --out DIR PATH...
+//!                              which submissions share code beyond the starter (see similarity/mod.rs)
 //! ```
 //!
 //! The student repository is this workspace with every marked solution
@@ -27,6 +29,7 @@ mod leaks;
 mod markers;
 mod notes;
 mod optional;
+mod similarity;
 mod tree;
 mod variants;
 
@@ -45,6 +48,8 @@ usage: cargo xtask starter DIR      write the student repository to DIR (new or 
        cargo xtask grade --roster ROSTER.csv --out DIR [--deadline RFC3339] [--jobs N] [--shard I/N] [--timeout SECS]
                                     grade a course's repositories into DIR/gradebook.csv (cargo xtask grade --help)
        cargo xtask grade --merge DIR... --out DIR   merge shards into one gradebook
+       cargo xtask similarity --roster ROSTER.csv --out DIR | --out DIR PATH...
+                                    which submissions share code beyond the starter (cargo xtask similarity --help)
          (starter and gradescope take --without-lab 5: for a course that leaves out the optional lab 5)";
 
 /// The Gradescope scripts, copied to the root of the autograder zip.
@@ -71,6 +76,10 @@ fn main() -> ExitCode {
         ["grade", ref rest @ ..] => {
             let rest: Vec<String> = rest.iter().map(|a| a.to_string()).collect();
             grade::main(&workspace_root(), &rest)
+        }
+        ["similarity", ref rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|a| a.to_string()).collect();
+            similarity::main(&workspace_root(), &rest)
         }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// grader and the handouts.
 pub const DIRS: &[&str] = &["crates", "grader", "labs"];
 
-/// Top-level files copied when they exist.
+/// Files copied when they exist: top-level ones, and the dev container.
 pub const FILES: &[&str] = &[
     "Cargo.lock",
     ".gitignore",
@@ -25,6 +25,8 @@ pub const FILES: &[&str] = &[
     "LICENSE",
     "LICENSE-MIT",
     "LICENSE-APACHE",
+    // The dev container (Windows, Codespaces): the student's loop in Docker.
+    ".devcontainer/devcontainer.json",
 ];
 
 /// Files only the student repository has (its README and workflow), copied

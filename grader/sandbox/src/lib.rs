@@ -15,6 +15,8 @@
 //!   the process table on macOS);
 //! - [`procs`]: the process table and the two sweeps (all descendants; all
 //!   processes of one uid);
+//! - [`protocol`]: the typed contract: the grader's results and its list of
+//!   checks as every tool reads them;
 //! - [`files`]: writing result files whole, and a stable hash;
 //! - [`uids`]: leases on the unprivileged uids, so that two graders on one
 //!   machine never share one;
@@ -33,6 +35,8 @@ compile_error!(
 pub mod files;
 #[cfg(unix)]
 pub mod procs;
+#[cfg(unix)]
+pub mod protocol;
 #[cfg(unix)]
 pub mod submission;
 #[cfg(unix)]

@@ -39,10 +39,6 @@ fn supervise(script: &str, deadline: Duration, uid: Option<u32>) -> (Report, Out
     (report, out)
 }
 
-fn is_root() -> bool {
-    grader_sandbox::sys::is_root()
-}
-
 /// No process whose command line holds `marker` is left.
 fn none_left(marker: &str) {
     for p in procs::all().unwrap() {
@@ -99,7 +95,7 @@ fn the_deadline_is_kept() {
 /// process of that uid is gone afterwards.
 #[test]
 fn as_root_it_runs_unprivileged() {
-    if !is_root() {
+    if !grader_sandbox::sys::is_root() {
         eprintln!("not root: the unprivileged uid is not tested here");
         return;
     }

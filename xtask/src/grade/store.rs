@@ -183,6 +183,9 @@ const OURS: &[&str] = &[
     "run.json",
     "students",
     ".work",
+    // `cargo xtask similarity --roster … --out DIR` writes its report here too.
+    "similarity.csv",
+    "similarity.html",
 ];
 
 impl Out {

@@ -6,7 +6,7 @@
 //! its stderr) to every failure, so "no echo came" also says "because the
 //! server died of SIGPIPE".
 
-use std::io::{self, ErrorKind, Write as _};
+use std::io::{self, Write as _};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::Command;
 use std::sync::{Arc, mpsc};
@@ -99,13 +99,7 @@ fn exchange(
     ctx.step(format!("read {} bytes back", payload.len()));
     let mut f = bytes_failure(&payload, &got);
     if let Some(e) = err {
-        f = f.note(match e.kind() {
-            ErrorKind::WouldBlock | ErrorKind::TimedOut => {
-                "then nothing more came before the deadline".to_string()
-            }
-            ErrorKind::UnexpectedEof => "then the server closed the connection".to_string(),
-            _ => format!("then the read failed: {e}"),
-        });
+        f = f.note(crate::peers::read_stopped(&e));
     }
     if let Ok(Err(e)) = sent.recv_timeout(Duration::from_millis(100)) {
         f = f.note(format!("sending failed too: {e}"));
