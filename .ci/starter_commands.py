@@ -21,7 +21,8 @@ soon as it says `listening on port N` (or ends, or its deadline comes).
 `solved`: with the reference's bodies copied in (the caller does that), the
 commands that run the labs' programs must work: a server must say
 `listening on port N`; a client must echo its stdin through that server
-and exit 0. Commands of the instructor's pages (`cargo xtask …`, for the
+and exit 0. The commands of the chapter "For instructors" (labs/src/
+instructor.md, instructor/: `cargo xtask …`, `-p xtask`, for the
 instructor's repository) are listed and skipped, as is `cargo install`
 (which downloads and builds a tool: .ci/build-book does that one).
 
@@ -70,6 +71,13 @@ def commands(repo):
                 if line.startswith("$ ") and re.search(r"\bcargo ", line):
                     found.append((page.relative_to(repo), first + i, line[2:].strip()))
     return found
+
+
+def instructors(page):
+    """The chapter "For instructors" (instructor.md, instructor/): its
+    commands are for the instructor's repository (xtask, bench), which the
+    starter leaves out on purpose."""
+    return page.parts[2:3] in (("instructor.md",), ("instructor",))
 
 
 def run(repo, command, deadline, stdin=b""):
@@ -140,8 +148,11 @@ def starter(repo):
     problems = []
     for page, line, command in commands(repo):
         where = f"{page}:{line}: `{command}`"
-        if INSTRUCTOR.search(command) or INSTALL.search(command):
-            print(f"skip  {where} ({'the instructor repository' if INSTRUCTOR.search(command) else 'installs a tool'})")
+        if instructors(page) or INSTRUCTOR.search(command):
+            print(f"skip  {where} (for the instructor's repository)")
+            continue
+        if INSTALL.search(command):
+            print(f"skip  {where} (installs a tool)")
             continue
         started = time.monotonic()
         if SERVER.search(command):
