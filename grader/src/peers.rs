@@ -83,6 +83,11 @@ impl EchoServer {
         let addr = self.addr(ip);
         ctx.step(format!("connect to {addr}"));
         let stream = TcpStream::connect_timeout(&addr, ctx.budget(PATIENCE)).map_err(|e| {
+            // A refused connection to a server that was listening most
+            // likely means it has just died: its listening socket closes
+            // before its exit is reported. Give that exit a moment to be
+            // seen, so the state line says how it ended, not "still running".
+            self.proc.wait_exit(Duration::from_millis(500));
             Failure::new(
                 format!("a connection to {addr}"),
                 format!("{e} ({})", self.proc.describe()),

@@ -35,6 +35,17 @@ pub struct Variant {
     pub fails: Vec<String>,
     /// Must those checks fail by timing out?
     pub timed_out: bool,
+    /// More regions replaced for the same bug: (file, function, body).
+    pub also: Vec<(String, String, String)>,
+    /// Text each failing check's explanation must contain: the failure
+    /// says what it saw (a message fault is a bug of the grader too).
+    pub says: Vec<String>,
+    /// Text no failing check's explanation may contain (a misleading
+    /// state line, say).
+    pub says_not: Vec<String>,
+    /// The handout step each failing check must send the student to
+    /// (`labs/src/lab4-echoclient.md#step-2-the-echo-loop`), if given.
+    pub help: Option<String>,
 }
 
 /// Reads the variant list.
@@ -60,9 +71,45 @@ pub fn load(text: &str) -> Result<Vec<Variant>, String> {
             if fails.is_empty() {
                 return Err(format!("variant {name}: `fails` names no check"));
             }
+            let strings = |key: &str| -> Result<Vec<String>, String> {
+                match t.get(key) {
+                    None => Ok(Vec::new()),
+                    Some(v) => v
+                        .as_array()
+                        .and_then(|a| {
+                            a.iter()
+                                .map(|v| v.as_str().map(str::to_string))
+                                .collect::<Option<Vec<_>>>()
+                        })
+                        .ok_or(format!("variant {name}: `{key}` must list strings")),
+                }
+            };
+            let file = text("file")?;
+            let also = match t.get("also") {
+                None => Vec::new(),
+                Some(item) => item
+                    .as_array_of_tables()
+                    .ok_or(format!(
+                        "variant {name}: `also` must be [[variant.also]] tables"
+                    ))?
+                    .iter()
+                    .map(|a| {
+                        let field = |key: &str| string(a, key, &name);
+                        let file = a
+                            .get("file")
+                            .and_then(|v| v.as_str())
+                            .map_or(file.clone(), str::to_string);
+                        Ok((file, field("function")?, field("body")?))
+                    })
+                    .collect::<Result<Vec<_>, String>>()?,
+            };
             Ok(Variant {
+                also,
+                says: strings("says")?,
+                says_not: strings("says_not")?,
+                help: t.get("help").and_then(|v| v.as_str()).map(str::to_string),
                 bug: text("bug")?,
-                file: text("file")?,
+                file,
                 function: text("function")?,
                 body: text("body")?,
                 fails,
@@ -182,13 +229,28 @@ pub fn run(root: &Path, only: &[String]) -> Result<(), String> {
 
     let mut uncaught = Vec::new();
     for v in chosen {
-        let original = tree::read(&root.join(&v.file))?;
-        let broken = apply(&original, &v.function, &v.body)
-            .map_err(|e| format!("variant {}: {}: {e}", v.name, v.file))?;
-        tree::write(&copy.join(&v.file), &broken)?;
+        // every region of the bug, file by file (a file may have several)
+        let edits = std::iter::once((&v.file, &v.function, &v.body))
+            .chain(v.also.iter().map(|(f, func, body)| (f, func, body)));
+        let mut originals: Vec<(String, String)> = Vec::new();
+        for (file, function, body) in edits {
+            let current = match originals.iter().find(|(f, _)| f == file) {
+                Some(_) => tree::read(&copy.join(file))?,
+                None => {
+                    let original = tree::read(&root.join(file))?;
+                    originals.push((file.clone(), original.clone()));
+                    original
+                }
+            };
+            let broken = apply(&current, function, body)
+                .map_err(|e| format!("variant {}: {file}: {e}", v.name))?;
+            tree::write(&copy.join(file), &broken)?;
+        }
         let started = Instant::now();
         let output = grade(&copy, &base.join("target"), &v.fails);
-        tree::write(&copy.join(&v.file), &original)?;
+        for (file, original) in &originals {
+            tree::write(&copy.join(file), original)?;
+        }
         let output = output.map_err(|e| format!("variant {}: {e}", v.name))?;
         let secs = started.elapsed().as_secs_f32();
 
@@ -199,6 +261,27 @@ pub fn run(root: &Path, only: &[String]) -> Result<(), String> {
                 Seen::Failed { .. } => problems.push(format!("{id} failed, but did not time out")),
                 Seen::Passed => problems.push(format!("{id} passed")),
                 Seen::Missing => problems.push(format!("{id} is not in the report")),
+            }
+        }
+        for id in &v.fails {
+            let Some(check) = output.results.check(id) else {
+                continue;
+            };
+            let explanation = check.explanation.as_deref().unwrap_or("");
+            for text in &v.says {
+                if !explanation.contains(text.as_str()) {
+                    problems.push(format!("{id} does not say {text:?}"));
+                }
+            }
+            for text in &v.says_not {
+                if explanation.contains(text.as_str()) {
+                    problems.push(format!("{id} says {text:?}"));
+                }
+            }
+            if let Some(help) = &v.help
+                && &check.handout != help
+            {
+                problems.push(format!("{id} sends to {}, not {help}", check.handout));
             }
         }
         let how = if v.timed_out { "timed out" } else { "failed" };
@@ -385,6 +468,44 @@ fn other() {
             max_score: 0,
             checks,
         }
+    }
+
+    #[test]
+    fn loads_more_regions_and_what_the_report_must_say() {
+        let text = r#"
+[[variant]]
+name = "two"
+bug = "b"
+file = "a.rs"
+function = "f"
+fails = ["lab1_rio::x"]
+says = ["seen"]
+says_not = ["unseen"]
+body = "1"
+
+[[variant.also]]
+function = "g"
+body = "2"
+
+[[variant.also]]
+file = "b.rs"
+function = "h"
+body = "3"
+"#;
+        let v = &load(text).unwrap()[0];
+        assert_eq!(
+            v.also,
+            vec![
+                ("a.rs".to_string(), "g".to_string(), "2".to_string()),
+                ("b.rs".to_string(), "h".to_string(), "3".to_string()),
+            ]
+        );
+        assert_eq!(v.says, vec!["seen"]);
+        assert_eq!(v.says_not, vec!["unseen"]);
+        assert_eq!(v.help, None);
+        // and the real list parses
+        let real = load(include_str!("../variants.toml")).unwrap();
+        assert!(real.iter().any(|v| !v.also.is_empty()));
     }
 
     #[test]

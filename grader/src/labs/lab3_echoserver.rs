@@ -72,7 +72,7 @@ macro_rules! server_checks {
                 concat!($prefix, "server_prints_connected_to"),
                 $step,
                 points(1),
-                "`Connected to (HOST, PORT)` appears on stdout for each client, as it is accepted",
+                "`Connected to (HOST, PORT)` appears on stdout for each client, as it is accepted: HOST canonical (127.0.0.1, ::1), PORT the client's",
                 |c| s::server_prints_connected_to(c, $bin),
             ),
             Check::process(

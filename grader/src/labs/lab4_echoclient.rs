@@ -90,14 +90,6 @@ pub fn checks() -> Vec<Check> {
             connect_unknown_host,
         ),
         Check::process(
-            "connect_ipv6_and_localhost",
-            steps::LAB4_CONNECT,
-            1,
-            "hosts `::1` and `localhost` connect and echo",
-            connect_ipv6_and_localhost,
-        )
-        .needs_ipv6(),
-        Check::process(
             "echo_lines_exact",
             steps::LAB4_LOOP,
             2,
@@ -118,6 +110,14 @@ pub fn checks() -> Vec<Check> {
             "NUL, 0xFF, \\r\\n and empty lines pass both ways untouched",
             echo_binary_bytes,
         ),
+        Check::process(
+            "echo_ipv6_and_localhost",
+            steps::LAB4_LOOP,
+            1,
+            "hosts `::1` and `localhost` connect and echo",
+            echo_ipv6_and_localhost,
+        )
+        .needs_ipv6(),
         Check::process(
             "echo_long_line_100k",
             steps::LAB4_LOOP,

@@ -40,11 +40,13 @@ use crate::steps::{
 
 mod count;
 mod many;
+mod nonblocking;
 mod slow;
 mod support;
 
 use count::*;
 use many::*;
+use nonblocking::*;
 use slow::*;
 
 const T: Binary = Binary::EchoServerT;
@@ -139,7 +141,7 @@ pub fn checks() -> Vec<Check> {
         Check::process(
             "echoservers_accepts_1000_idle_connections",
             POOL,
-            3,
+            2,
             "1000 clients that send nothing are all accepted (`Connected to` each) and held by one thread",
             |c| accepts_1000_idle(c, S),
         ),
@@ -149,6 +151,13 @@ pub fn checks() -> Vec<Check> {
             2,
             "with 5 silent clients connected, the event loop uses at most 50 ms of CPU in 1 s",
             |c| idle_uses_no_cpu(c, S),
+        ),
+        Check::process(
+            "echoservers_sockets_nonblocking",
+            POOL,
+            1,
+            "every socket of the event loop, the listener and each accepted client, is non-blocking (O_NONBLOCK)",
+            |c| sockets_nonblocking(c, S),
         ),
     ]);
     all.extend(server_checks!(

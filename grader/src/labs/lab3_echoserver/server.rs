@@ -122,8 +122,11 @@ pub(crate) fn server_echoes_v6(ctx: &mut Ctx, bin: Binary) -> CheckResult {
 }
 
 /// Waits for the next stdout line that starts with `Connected to (`,
-/// passing over any other lines (a server may say more).
-fn expect_connected_to(ctx: &mut Ctx, server: &mut EchoServer) -> CheckResult {
+/// passing over any other lines (a server may say more), and requires it
+/// to name `client` exactly: the host in its canonical form (`127.0.0.1`
+/// for an IPv4 client of a dual-stack socket, never `::ffff:127.0.0.1`;
+/// `::1` for an IPv6 one), and the client's port.
+fn expect_connected_to(ctx: &mut Ctx, server: &mut EchoServer, client: SocketAddr) -> CheckResult {
     let until = Instant::now() + ctx.budget(PATIENCE);
     let mut skipped = Vec::new();
     loop {
@@ -137,6 +140,20 @@ fn expect_connected_to(ctx: &mut Ctx, server: &mut EchoServer) -> CheckResult {
                         "a line `Connected to (HOST, PORT)`",
                         show_bytes(&line),
                     ));
+                }
+                let want = format!("Connected to ({}, {})", client.ip(), client.port());
+                if text != want {
+                    ctx.step(format!(
+                        "{} printed `{text}` for the client {client}",
+                        server.proc.name()
+                    ));
+                    let mut f = Failure::new(format!("`{want}`"), format!("`{text}`"));
+                    if text.contains("::ffff:") {
+                        f = f.note(
+                            "an IPv4 client of a dual-stack socket is ::ffff:a.b.c.d: print peer.ip().to_canonical(), which gives a.b.c.d",
+                        );
+                    }
+                    return Err(f);
                 }
                 ctx.step(format!("{} printed `{text}`  ok", server.proc.name()));
                 return Ok(());
@@ -172,7 +189,10 @@ pub(crate) fn server_prints_connected_to(ctx: &mut Ctx, bin: Binary) -> CheckRes
     };
     for (i, ip) in [V4, second, V4].into_iter().enumerate() {
         let mut c = server.connect(ctx, ip)?;
-        expect_connected_to(ctx, &mut server)?;
+        let me = c
+            .local_addr()
+            .map_err(|e| Failure::new("the client socket's own address", e.to_string()))?;
+        expect_connected_to(ctx, &mut server, me)?;
         let line = format!("client {}\n", i + 1).into_bytes();
         send(ctx, &mut server, &mut c, &line)?;
         expect_echo(ctx, &mut server, &mut c, &line)?;

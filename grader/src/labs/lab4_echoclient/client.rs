@@ -260,14 +260,39 @@ pub(super) fn expect_stdout(
 pub(super) fn expect_server_received(ctx: &mut Ctx, seen: &Seen, expected: &[u8]) -> CheckResult {
     if seen.received != expected {
         ctx.step("compare what the server received with stdin");
-        return Err(bytes_failure(expected, &seen.received)
-            .note("the server must receive exactly the bytes of stdin, nothing added or dropped"));
+        let mut f = bytes_failure(expected, &seen.received)
+            .note("the server must receive exactly the bytes of stdin, nothing added or dropped");
+        if let Some(note) = stopped_mid_line(seen, expected) {
+            f = f.note(note);
+        }
+        return Err(f);
     }
     ctx.step(format!(
         "the server received {}  ok",
         show_bytes(&seen.received)
     ));
     Ok(())
+}
+
+/// A client that half-closed in the middle of a line of stdin (what it
+/// sent is a prefix of stdin that ends without `\n`) took a piece of a
+/// long line, one that filled its buffer, for the last line: that is step
+/// 3's condition, not step 2's loop, so the note names step 3.
+fn stopped_mid_line(seen: &Seen, stdin: &[u8]) -> Option<String> {
+    let sent = &seen.received;
+    let mid_line = seen.eof
+        && !sent.is_empty()
+        && sent.len() < stdin.len()
+        && stdin.starts_with(sent)
+        && sent.last() != Some(&b'\n');
+    let piece = sent.len() - sent.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    mid_line.then(|| {
+        format!(
+            "the client sent {piece} bytes of a line and then shut down its sending side: it took a piece that filled its buffer for the last line. \
+             Only a line without `\\n` although the buffer had room is the last one: {}",
+            steps::LAB4_HALFCLOSE.link()
+        )
+    })
 }
 
 pub(super) fn expect_server_saw_eof(ctx: &mut Ctx, seen: &Seen) -> CheckResult {

@@ -56,18 +56,3 @@ pub(super) fn connect_unknown_host(ctx: &mut Ctx) -> CheckResult {
     expect_exit_code(ctx, &run, 1)?;
     expect_one_stderr_line(ctx, &run, &[host, port])
 }
-
-/// `::1` needs an IPv6 socket; `localhost` needs name resolution (and,
-/// where it resolves to `::1` first, trying the next address: the fake
-/// listens on 127.0.0.1 only).
-pub(super) fn connect_ipv6_and_localhost(ctx: &mut Ctx) -> CheckResult {
-    echo_session(ctx, V6, "::1", Script::Lines, b"hello over ::1\n", "")?;
-    echo_session(
-        ctx,
-        V4,
-        "localhost",
-        Script::Lines,
-        b"hello, localhost\n",
-        "",
-    )
-}

@@ -22,6 +22,23 @@ pub(super) fn echo_binary_bytes(ctx: &mut Ctx) -> CheckResult {
     echo_session(ctx, V4, "127.0.0.1", Script::Lines, stdin, hint)
 }
 
+/// `::1` needs an IPv6 socket; `localhost` needs name resolution (and,
+/// where it resolves to `::1` first, trying the next address: the fake
+/// listens on 127.0.0.1 only).
+/// Connecting is step 1's, but what is checked is an echo over each
+/// address: it needs step 2's loop, so it is step 2's check.
+pub(super) fn echo_ipv6_and_localhost(ctx: &mut Ctx) -> CheckResult {
+    echo_session(ctx, V6, "::1", Script::Lines, b"hello over ::1\n", "")?;
+    echo_session(
+        ctx,
+        V4,
+        "localhost",
+        Script::Lines,
+        b"hello, localhost\n",
+        "",
+    )
+}
+
 /// The server echoes every byte as it comes, so the client may cut the
 /// line in pieces of any size (and read each piece's echo) or send it
 /// whole: what is checked is that every byte goes out and comes back.
