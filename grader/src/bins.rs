@@ -30,7 +30,7 @@ use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::check::Failure;
+use grader_sandbox::protocol::Failure;
 
 /// Set by official grading to the absolute path of the one workspace that
 /// uses the target directory `CARGO_TARGET_DIR` names.

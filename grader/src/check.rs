@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use grader_sandbox::protocol::{CHANNEL_ENV, Frame};
 
+use crate::bins::Binary;
 use crate::channel;
 use crate::steps::Step;
 
@@ -48,7 +49,18 @@ pub struct Check {
     /// One line saying what behaviour is checked.
     pub about: &'static str,
     /// The check itself.
-    pub run: fn(&mut Ctx) -> CheckResult,
+    pub body: Body,
+}
+
+/// What a check runs.
+#[derive(Clone, Copy)]
+pub enum Body {
+    /// A function of its own.
+    Plain(fn(&mut Ctx) -> CheckResult),
+    /// A check that several labs share, run against one of their binaries
+    /// (lab 3's server checks, run again for lab 5's servers: see
+    /// [`crate::labs::servers`]).
+    OnBinary(fn(&mut Ctx, Binary) -> CheckResult, Binary),
 }
 
 /// Deadline of an in-process check: reached only when the code under test hangs.
@@ -74,7 +86,7 @@ impl Check {
             kind: Kind::Library,
             needs_ipv6: false,
             about,
-            run,
+            body: Body::Plain(run),
         }
     }
 
@@ -103,6 +115,30 @@ impl Check {
         Check {
             needs_ipv6: true,
             ..self
+        }
+    }
+
+    /// A process check that runs `run` against `binary`.
+    pub const fn on_binary(
+        name: &'static str,
+        step: Step,
+        points: u32,
+        about: &'static str,
+        run: fn(&mut Ctx, Binary) -> CheckResult,
+        binary: Binary,
+    ) -> Check {
+        Check {
+            body: Body::OnBinary(run, binary),
+            ..Check::process(name, step, points, about, |_| Ok(()))
+        }
+    }
+
+    /// Runs the check (in the current process: the runner starts one per
+    /// check and calls this there).
+    pub fn run(&self, ctx: &mut Ctx) -> CheckResult {
+        match self.body {
+            Body::Plain(run) => run(ctx),
+            Body::OnBinary(run, binary) => run(ctx, binary),
         }
     }
 
@@ -267,7 +303,7 @@ pub fn run_check_if_asked(checks: &[Check]) {
     let frame = match checks.iter().find(|c| c.id() == id) {
         Some(check) => {
             let mut ctx = Ctx::new(check.deadline);
-            match (check.run)(&mut ctx) {
+            match check.run(&mut ctx) {
                 Ok(()) => Frame::Pass { proof },
                 Err(failure) => Frame::Fail { proof, failure },
             }

@@ -359,6 +359,14 @@ impl Drop for StreamingClient {
     }
 }
 
+/// All 256 byte values in lines, then CRLF lines and invalid UTF-8: what
+/// a binary-safe echo gives back untouched.
+pub fn binary_message() -> Vec<u8> {
+    let mut msg: Vec<u8> = (0..=255u8).collect();
+    msg.extend_from_slice(b"\r\nCRLF line\r\n\xff\xfe\x00 not UTF-8\n\x00");
+    msg
+}
+
 /// Why a read of the echo stopped short, as a note for its failure.
 pub fn read_stopped(e: &std::io::Error) -> String {
     match e.kind() {

@@ -22,17 +22,18 @@
 //!    the server's resident memory (`VmRSS`) grows by far less than what
 //!    that client sent.
 //!
-//! Lab 3's checks are not copied: they take the server [`Binary`] as a
-//! parameter and [`server_checks!`] registers them once more for each lab
-//! 5 server, prefixed with its name, at 1 point each (the usage checks are
-//! left out: lab 5's command line is given code). Every check starts its
-//! own server, waits on events with deadlines (a few of 10 s, each well
-//! past what a healthy server needs on a loaded machine), and its failure
-//! says what the server was doing.
+//! Lab 3's server checks are not copied: they live in
+//! [`crate::labs::servers`], take the server [`Binary`] as a parameter, and
+//! are registered here once more for each lab 5 server, prefixed with its
+//! name, at 1 point each (the usage checks are left out: lab 5's command
+//! line is given code). Every check starts its own server, waits on events
+//! with deadlines (a few of 10 s, each well past what a healthy server
+//! needs on a loaded machine), and its failure says what the server was
+//! doing.
 
 use crate::bins::Binary;
 use crate::check::Check;
-use crate::labs::lab3_echoserver::server_checks;
+use crate::labs::servers::{self, ACCEPT, LISTEN, Points, SURVIVE};
 use crate::steps::{
     LAB5_BACKPRESSURE as BACKPRESSURE, LAB5_CHECK as CHECK, LAB5_POOL as POOL,
     LAB5_SHARED as SHARED, LAB5_THREADS as THREADS,
@@ -52,10 +53,8 @@ use slow::*;
 const T: Binary = Binary::EchoServerT;
 const S: Binary = Binary::EchoServerS;
 
-/// Lab 3's checks count 1 point each here.
-fn one(_lab3_points: u32) -> u32 {
-    1
-}
+/// Lab 3's server checks count 1 point each here.
+const ONE: Points = Points::Each(1);
 
 /// The checks of lab 5, in handout order.
 pub fn checks() -> Vec<Check> {
@@ -104,30 +103,9 @@ pub fn checks() -> Vec<Check> {
             |c| idle_uses_no_cpu(c, T),
         ),
     ];
-    all.extend(server_checks!(
-        accept,
-        "echoservert_",
-        "echoservert",
-        T,
-        THREADS,
-        one
-    ));
-    all.extend(server_checks!(
-        listen,
-        "echoservert_",
-        "echoservert",
-        T,
-        THREADS,
-        one
-    ));
-    all.extend(server_checks!(
-        survive,
-        "echoservert_",
-        "echoservert",
-        T,
-        THREADS,
-        one
-    ));
+    all.extend(servers::register(ACCEPT, T, "echoservert_", THREADS, ONE));
+    all.extend(servers::register(LISTEN, T, "echoservert_", THREADS, ONE));
+    all.extend(servers::register(SURVIVE, T, "echoservert_", THREADS, ONE));
     all.extend([
         // Step 2: shared state.
         Check::process(
@@ -160,14 +138,7 @@ pub fn checks() -> Vec<Check> {
             |c| sockets_nonblocking(c, S),
         ),
     ]);
-    all.extend(server_checks!(
-        listen,
-        "echoservers_",
-        "echoservers",
-        S,
-        POOL,
-        one
-    ));
+    all.extend(servers::register(LISTEN, S, "echoservers_", POOL, ONE));
     all.extend([
         // Step 4: check_clients.
         Check::process(
@@ -206,22 +177,8 @@ pub fn checks() -> Vec<Check> {
             |c| bad_clients_leave_others_alone(c, S),
         ),
     ]);
-    all.extend(server_checks!(
-        accept,
-        "echoservers_",
-        "echoservers",
-        S,
-        CHECK,
-        one
-    ));
-    all.extend(server_checks!(
-        survive,
-        "echoservers_",
-        "echoservers",
-        S,
-        CHECK,
-        one
-    ));
+    all.extend(servers::register(ACCEPT, S, "echoservers_", CHECK, ONE));
+    all.extend(servers::register(SURVIVE, S, "echoservers_", CHECK, ONE));
     // Step 5: backpressure.
     all.push(Check::process(
         "echoservers_client_that_never_reads",

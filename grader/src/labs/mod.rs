@@ -21,6 +21,7 @@ pub mod lab4_echoclient;
 // feature off (and leaves the lab 5 crates and pages out).
 #[cfg(feature = "lab5")]
 pub mod lab5_concurrency;
+pub mod servers;
 
 /// One lab of the course.
 #[derive(Clone, Copy, Debug)]
@@ -38,6 +39,12 @@ pub struct Lab {
     /// May a course leave it out (`cargo xtask starter --without-lab N`,
     /// which also turns off the grader's feature `labN`)?
     pub optional: bool,
+    /// Its points at full marks: what its checks must add up to (a unit
+    /// test holds them to it, so a check added to a shared group, or a
+    /// point moved, is never a silent change of a lab's total; the handout
+    /// and the instructor's table say the same, which the book's check
+    /// compares).
+    pub points: u32,
     /// Its checks, in handout order.
     pub checks: fn() -> Vec<Check>,
 }
@@ -49,6 +56,7 @@ const LAB1: Lab = Lab {
     crates: &["rio"],
     binaries: &[],
     optional: false,
+    points: 30,
     checks: lab1_rio::checks,
 };
 
@@ -59,6 +67,7 @@ const LAB2: Lab = Lab {
     crates: &["netutil"],
     binaries: &[],
     optional: false,
+    points: 23,
     checks: lab2_netutil::checks,
 };
 
@@ -69,6 +78,7 @@ const LAB3: Lab = Lab {
     crates: &["echoserver"],
     binaries: &[Binary::EchoServer],
     optional: false,
+    points: 36,
     checks: lab3_echoserver::checks,
 };
 
@@ -79,6 +89,7 @@ const LAB4: Lab = Lab {
     crates: &["echoclient"],
     binaries: &[Binary::EchoClient],
     optional: false,
+    points: 20,
     checks: lab4_echoclient::checks,
 };
 
@@ -90,6 +101,7 @@ const LAB5: Lab = Lab {
     crates: &["echoservert", "echoservers"],
     binaries: &[Binary::EchoServerT, Binary::EchoServerS],
     optional: true,
+    points: 72,
     checks: lab5_concurrency::checks,
 };
 
@@ -268,6 +280,19 @@ mod tests {
             "the table of labs (grader/src/labs/mod.rs) and the repository disagree:\n  {}",
             missing.join("\n  ")
         );
+    }
+
+    /// Each lab's checks add up to the points its row states.
+    #[test]
+    fn every_lab_has_the_points_it_states() {
+        for lab in LABS {
+            let sum: u32 = (lab.checks)().iter().map(|c| c.points).sum();
+            assert_eq!(
+                sum, lab.points,
+                "lab {} ({}): its checks add up to {sum} points, its row in grader/src/labs/mod.rs says {}",
+                lab.number, lab.slug, lab.points
+            );
+        }
     }
 
     /// Every check's lab has a row, and every binary belongs to one lab.

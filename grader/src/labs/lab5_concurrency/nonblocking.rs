@@ -19,7 +19,7 @@ use grader_sandbox::sys;
 
 use crate::bins::Binary;
 use crate::check::{CheckResult, Ctx, Failure};
-use crate::labs::lab3_echoserver::server::with_server;
+use crate::labs::servers::accept::with_server;
 use crate::peers::{EchoServer, PATIENCE, V4};
 
 use super::support::expect_lines;

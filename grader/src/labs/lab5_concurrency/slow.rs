@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::bins::Binary;
 use crate::check::{CheckResult, Ctx, Failure};
-use crate::labs::lab3_echoserver::server::{expect_echo, round_trip, send, with_server};
+use crate::labs::servers::accept::{expect_echo, round_trip, send, with_server};
 use crate::peers::{self, EchoServer, PATIENCE, V4};
 
 use super::support::{cpu_time, expect_lines, rss_kib};

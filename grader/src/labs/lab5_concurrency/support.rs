@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use grader_sandbox::sys;
 
 use crate::check::{Ctx, Failure, show_bytes};
-use crate::labs::lab3_echoserver::server::with_server;
+use crate::labs::servers::accept::with_server;
 use crate::peers::{self, EchoServer};
 
 /// What the server holds right now.

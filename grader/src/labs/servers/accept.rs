@@ -1,7 +1,8 @@
-//! Step 2: the `echoserver` binary with well-behaved clients, and its
-//! command line.
+//! A server with well-behaved clients (lab 3 step 2, and lab 5 again), and
+//! `echoserver`'s command line.
 //!
-//! Every check starts its own `echoserver 0` and talks to it on loopback.
+//! Every check starts its own server (`echoserver 0`, or a lab 5 server)
+//! and talks to it on loopback.
 //! The helpers here add the server's state (running, or how it exited, and
 //! its stderr) to every failure, so "no echo came" also says "because the
 //! server died of SIGPIPE".
@@ -19,7 +20,7 @@ use crate::peers::{self, EchoServer, PATIENCE, V4, V6};
 use crate::process::{Proc, describe_status, text_tail};
 use crate::scripted::Rng;
 
-use super::echo::binary_message;
+use crate::peers::binary_message;
 
 /// Adds the server's state to a failure; explains a death by SIGPIPE.
 pub(crate) fn with_server(f: Failure, server: &mut EchoServer) -> Failure {
@@ -405,7 +406,7 @@ const FD_SETTLE: Duration = Duration::from_secs(3);
 /// the count at the start, `base`, it re-counts for up to [`FD_SETTLE`]
 /// while the count is above `base` + [`FD_SLACK`], so a concurrent server
 /// still closing a finished client's socket is not taken for a leak.
-pub(super) fn probe_fds(
+pub(crate) fn probe_fds(
     ctx: &mut Ctx,
     server: &mut EchoServer,
     label: &str,
@@ -440,7 +441,7 @@ pub(super) fn probe_fds(
 }
 
 /// Fails if `now` exceeds `base` by more than [`FD_SLACK`].
-pub(super) fn expect_no_fd_growth(
+pub(crate) fn expect_no_fd_growth(
     ctx: &mut Ctx,
     base: usize,
     now: usize,
