@@ -22,10 +22,12 @@
 //!   pseudo-terminal to type at it;
 //! - [`runner`]: a process per check, deadlines, process-group kills;
 //! - [`labs`]: the checks themselves;
-//! - [`harness`] and [`report`]: `cargo test` and the score report.
+//! - [`harness`] and [`report`]: `cargo test` and the score report;
+//! - [`due`]: the labs due so far (`grader.toml`), which the report counts.
 
 pub mod bins;
 pub mod check;
+pub mod due;
 pub mod fakes;
 pub mod harness;
 pub mod labs;

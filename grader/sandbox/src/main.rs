@@ -5,8 +5,10 @@
 //!     run one process contained (the grader runs each check so; see supervise.rs)
 //! grader-sandbox grade-submission --base DIR --submission DIR --work DIR
 //!         --target-dir DIR --results FILE [--feedback FILE] [--log FILE]
-//!         [--timeout SECS] [--uid-base UID]
-//!     official grading of one submission (Gradescope's run_autograder)
+//!         [--timeout SECS] [--uid-base UID] [--grader-id TEXT]
+//!     official grading of one submission (Gradescope's run_autograder): no
+//!     commit is known (an upload has no .git), so the feedback says "as
+//!     uploaded", with the grader's fingerprint (of --base, or --grader-id)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -20,7 +22,8 @@ use grader_sandbox::supervise;
 const USAGE: &str = "\
 usage: grader-sandbox supervise --deadline-ms N [--uid U] -- PROGRAM [ARGS…]
        grader-sandbox grade-submission --base DIR --submission DIR --work DIR --target-dir DIR
-                      --results FILE [--feedback FILE] [--log FILE] [--timeout SECS] [--uid-base UID]";
+                      --results FILE [--feedback FILE] [--log FILE] [--timeout SECS] [--uid-base UID]
+                      [--grader-id TEXT]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,6 +61,7 @@ struct GradeArgs {
     results: PathBuf,
     feedback: Option<PathBuf>,
     log: Option<PathBuf>,
+    grader_id: Option<String>,
 }
 
 impl GradeArgs {
@@ -65,7 +69,7 @@ impl GradeArgs {
         let mut it = args.iter();
         let (mut base, mut submission, mut work, mut target, mut results) =
             (None, None, None, None, None);
-        let (mut feedback, mut log, mut uid_base) = (None, None, None);
+        let (mut feedback, mut log, mut uid_base, mut grader_id) = (None, None, None, None);
         let mut timeout = Duration::from_secs(1200);
         while let Some(arg) = it.next() {
             let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
@@ -77,6 +81,7 @@ impl GradeArgs {
                 "--results" => results = Some(PathBuf::from(value()?)),
                 "--feedback" => feedback = Some(PathBuf::from(value()?)),
                 "--log" => log = Some(PathBuf::from(value()?)),
+                "--grader-id" => grader_id = Some(value()?),
                 "--timeout" => {
                     let v = value()?;
                     let secs: u64 = v.parse().map_err(|_| format!("bad --timeout {v:?}"))?;
@@ -102,6 +107,7 @@ impl GradeArgs {
             results: need(results, "--results")?,
             feedback,
             log,
+            grader_id,
         })
     }
 }
@@ -111,7 +117,16 @@ impl GradeArgs {
 /// machine still writes results: score 0 and what went wrong, so the
 /// student sees a message, and the exit status is 1.
 fn grade_submission(a: &GradeArgs) -> ExitCode {
-    let (results, feedback, code) = match submission::grade(&a.grading, &a.submission) {
+    let about = submission::Provenance {
+        commit: None,
+        committed_at: None,
+        picked_by: "as uploaded (an upload carries no commit id)".to_string(),
+        grader: a
+            .grader_id
+            .clone()
+            .unwrap_or_else(|| format!("{:016x}", submission::fingerprint(&a.grading.base))),
+    };
+    let (results, feedback, code) = match submission::grade(&a.grading, &a.submission, &about) {
         Ok(g) => {
             eprintln!(
                 "grader-sandbox: {}: {}/{} in {:.1} s",
@@ -127,6 +142,7 @@ fn grade_submission(a: &GradeArgs) -> ExitCode {
             let json = serde_json::json!({
                 "score": 0,
                 "output": format!("The autograder itself failed (not your code): {e}. Tell your instructor."),
+                "output_format": "text",
                 "tests": [],
             });
             (

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::files::Fnv;
 use crate::netns::{self, Net};
@@ -37,6 +37,44 @@ pub struct Grading {
     /// parallel check); `None` grades as the current user. Jobs that run at
     /// the same time need ranges that do not overlap (100 apart).
     pub uid_base: Option<u32>,
+}
+
+/// What was graded, for the first lines of every official feedback: which
+/// commit, why that one, and by which grader. A regrade request is settled
+/// from these, so they are typed (`results.json`'s `extra_data.graded`) as
+/// well as written out for the student.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The commit graded, its full hash; `None` when none is known (a
+    /// Gradescope upload has no `.git`).
+    pub commit: Option<String>,
+    /// Its committer time, RFC 3339 in UTC.
+    pub committed_at: Option<String>,
+    /// Why this commit: `"the last commit at or before the deadline, …"`,
+    /// `"as submitted"`, `"as uploaded"`.
+    pub picked_by: String,
+    /// The fingerprint of the grader (the base workspace it was built from).
+    pub grader: String,
+}
+
+impl Provenance {
+    /// One Markdown line (plain enough for Gradescope's renderer):
+    /// ``Graded: commit `c8877f1a362d` (2026-11-25T12:00:00Z), the head of
+    /// the default branch. Grader `00ff…`.``
+    pub fn markdown(&self) -> String {
+        let what = match (&self.commit, &self.committed_at) {
+            (Some(c), Some(t)) => format!("commit `{}` ({t}), {}", short(c), self.picked_by),
+            (Some(c), None) => format!("commit `{}`, {}", short(c), self.picked_by),
+            (None, _) => format!("the files {}", self.picked_by),
+        };
+        format!("**Graded:** {what}. Grader `{}`.", self.grader)
+    }
+}
+
+/// The first 12 characters of a commit id, as `git log --oneline` shows
+/// enough of them.
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
 }
 
 /// How grading one submission ended.
@@ -113,11 +151,16 @@ pub struct Graded {
 }
 
 /// Grades the student files at `submission` (their repository's checkout:
-/// `crates/` at the top or up to two directories down).
+/// `crates/` at the top or up to two directories down). `about` says what
+/// they are (the commit, why it was picked, the grader): the first line of
+/// every feedback, and `extra_data.graded` in `results.json`.
+///
+/// Every lab of the base is counted (`--due all`): official marks do not
+/// read the template's `grader.toml`.
 ///
 /// `Err` only for a fault of the grading machine (the base cannot be
 /// copied, cargo cannot be started…), never for anything in the submission.
-pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
+pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result<Graded, String> {
     let started = Instant::now();
     let until = started + grading.timeout;
     // Files the check processes must read: never only the owner's.
@@ -131,6 +174,7 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
         let listing = listing(submission);
         return not_graded(
             grading,
+            about,
             Status::NoSubmission,
             started,
             format!(
@@ -148,6 +192,7 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
     if taken.too_big {
         return not_graded(
             grading,
+            about,
             Status::NoSubmission,
             started,
             format!(
@@ -178,12 +223,13 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
     let built = contained(&sandbox, &grading.work, build, remaining(until), false)?;
     log.push_str(&built.stderr);
     if built.timed_out {
-        return timed_out(grading, started, &log);
+        return timed_out(grading, about, started, &log);
     }
     // The grader this build made, not one left by an earlier submission.
     let Some(front_end) = built_executable(&built.stdout, "grader") else {
         return not_graded(
             grading,
+            about,
             Status::CompileError,
             started,
             compile_error(&built.stderr),
@@ -200,11 +246,20 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
     }
     let results = grading.work.join(".grade-results.json");
     let feedback = grading.work.join(".grade-feedback.md");
+    let provenance = grading.work.join(".grade-provenance.json");
+    std::fs::write(
+        &provenance,
+        serde_json::to_string(about).unwrap_or_default(),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", provenance.display()))?;
     let mut run = Command::new(&front_end);
     run.arg("--gradescope")
         .arg(&results)
         .arg("--markdown")
         .arg(&feedback)
+        .arg("--provenance")
+        .arg(&provenance)
+        .args(["--due", "all"])
         .current_dir(&grading.work);
     set_env(&mut run, grading, grading.uid_base.filter(|_| is_root()));
     let ran = contained(
@@ -218,7 +273,7 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
     log.push_str(&ran.stderr);
     sweep_uids(grading);
     if ran.timed_out {
-        return timed_out(grading, started, &log);
+        return timed_out(grading, about, started, &log);
     }
     let (Ok(results_json), Ok(feedback_md)) = (
         std::fs::read_to_string(&results),
@@ -640,9 +695,11 @@ pub fn compile_error(output: &str) -> String {
     format!("{head}\n\n```text\n{excerpt}\n```\n")
 }
 
-/// A row that was not graded: score 0, every lab's maximum, and `why`.
+/// A row that was not graded: score 0, every lab's maximum, and `why`,
+/// after the line that says what was graded.
 fn not_graded(
     grading: &Grading,
+    about: &Provenance,
     status: Status,
     started: Instant,
     why: String,
@@ -662,9 +719,10 @@ fn not_graded(
     let max_score = labs.iter().map(|l| l.max_score).sum();
     let results = serde_json::json!({
         "score": 0,
-        "output": why,
+        "output": format!("## echo-lab grader: 0/{max_score}\n\n{}\n\n{why}", about.markdown()),
+        "output_format": "md",
         "tests": [],
-        "extra_data": { "max_score": max_score, "status": status.as_str() },
+        "extra_data": { "max_score": max_score, "status": status.as_str(), "graded": about },
     });
     Ok(Graded {
         status,
@@ -673,15 +731,24 @@ fn not_graded(
         labs,
         checks: Vec::new(),
         results_json: serde_json::to_string_pretty(&results).unwrap_or_default(),
-        feedback_md: format!("## echo-lab grader: 0/{max_score}\n\n{why}\n"),
+        feedback_md: format!(
+            "## echo-lab grader: 0/{max_score}\n\n{}\n\n{why}\n",
+            about.markdown()
+        ),
         elapsed: started.elapsed(),
     })
 }
 
-fn timed_out(grading: &Grading, started: Instant, log: &str) -> Result<Graded, String> {
+fn timed_out(
+    grading: &Grading,
+    about: &Provenance,
+    started: Instant,
+    log: &str,
+) -> Result<Graded, String> {
     let _ = std::fs::write(grading.work.join(".grade-log.txt"), log);
     not_graded(
         grading,
+        about,
         Status::TimedOut,
         started,
         format!(
