@@ -261,8 +261,9 @@ fn summarize(out: &Path, replaced: &BTreeMap<(u8, u8), usize>, without: Option<u
             if earlier.is_empty() {
                 "no todo!() of its own".to_string()
             } else {
+                let steps = if earlier.len() == 1 { "step" } else { "steps" };
                 format!(
-                    "no todo!() of its own: its checks test what step {} wrote",
+                    "no todo!() of its own: its checks test what {steps} {} wrote",
                     earlier.join(" and ")
                 )
             }

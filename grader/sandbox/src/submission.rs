@@ -478,8 +478,10 @@ fn copy_tree(
 
 /// Fails unless every directory from `/` down to `path` lets others in
 /// (`o+x`): the check processes run as another uid and must reach the
-/// workspace and the built binaries.
-fn reachable_by_others(path: &Path) -> Result<(), String> {
+/// workspace and the built binaries. `cargo xtask grade` asks it up front,
+/// for its output directory, before anything is fetched or built. A path
+/// that does not exist yet is judged by the directories above it.
+pub fn reachable_by_others(path: &Path) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt as _;
     let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     for dir in path.ancestors() {
@@ -1012,6 +1014,23 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("netutil/src: missing"))
         );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// A directory closed to others (a 700 home) is named, with the fix.
+    #[test]
+    fn a_closed_directory_is_named_with_its_fix() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let d = tmp("closed");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let inner = d.join("home");
+        std::fs::create_dir_all(&inner).unwrap();
+        std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o700)).unwrap();
+        if reachable_by_others(&std::env::temp_dir()).is_ok() {
+            let e = reachable_by_others(&inner.join("grades/not-yet")).unwrap_err();
+            assert!(e.contains("mode 700") && e.contains("chmod o+x"), "{e}");
+            assert!(reachable_by_others(&d.join("open/not-yet")).is_ok());
+        }
         let _ = std::fs::remove_dir_all(&d);
     }
 

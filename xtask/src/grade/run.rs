@@ -118,6 +118,11 @@ pub fn run(settings: &Settings, make_base: &BaseMaker, grade: &Grader) -> Result
     // Absolute: grading runs commands in other directories.
     let dir = std::path::absolute(&settings.out)
         .map_err(|e| format!("{}: {e}", settings.out.display()))?;
+    // As root the checks run as unprivileged uids that must reach the
+    // workspaces and binaries under DIR: say so now, not after the clones.
+    if settings.root && settings.mode != Mode::FetchOnly {
+        grader_sandbox::submission::reachable_by_others(&dir)?;
+    }
     let out = Out::check(&dir)?;
     let rows = shard_rows(&settings.roster, settings.shard);
     let started = Instant::now();

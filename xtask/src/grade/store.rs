@@ -394,7 +394,9 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
 /// Top-level parts of the starter that grading neither builds nor reads:
 /// the handouts, the student's README and workflow. Fixing a typo in a
 /// handout during the term must not regrade the course.
-const NOT_GRADED: &[&str] = &["labs", ".github", "README.md"];
+/// `grader.toml` too: official grading counts every lab (`--due all`),
+/// whatever the template says is due this week.
+const NOT_GRADED: &[&str] = &["labs", ".github", "README.md", "grader.toml"];
 
 /// A fingerprint of the base workspace: every file's path, mode and
 /// content (less [`NOT_GRADED`]), and the `rustc -V` the workspace builds
