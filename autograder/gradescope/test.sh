@@ -21,7 +21,8 @@
 #    the run ends with its report;
 # 7. code that tries to overwrite the grader's executables and results.json:
 #    it cannot, and the reference still gets full marks.
-# setup.sh is not run (it installs from the network); the toolchain on PATH is used.
+# setup.sh is not run here (chroot-test.sh runs it, in a fresh root
+# filesystem); the toolchain on PATH is used.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo=$PWD
