@@ -463,3 +463,109 @@ pub fn list_json(checks: &[crate::check::Check], foreign_skip: Option<&str>) -> 
         .collect();
     serde_json::to_string_pretty(&listed).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::check::{Check, CheckResult, Ctx};
+    use crate::steps::{LAB1_READN, LAB1_WRITEN, LAB3_ECHO};
+
+    fn nothing(_: &mut Ctx) -> CheckResult {
+        Ok(())
+    }
+
+    fn outcome(name: &'static str, step: crate::steps::Step, verdict: Verdict) -> Outcome {
+        Outcome {
+            check: Check::library(name, step, 2, "a behaviour", nothing),
+            verdict,
+            steps: vec!["a step".to_string()],
+            stray_output: String::new(),
+            leftovers: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn todo(lab: u8, step: u8) -> Verdict {
+        Verdict::Panicked(format!(
+            "not yet implemented: lab {lab} step {step}: x — see labs/src/x.md"
+        ))
+    }
+
+    fn outcomes() -> Vec<Outcome> {
+        vec![
+            outcome("readn_a", LAB1_READN, todo(1, 1)),
+            outcome("readn_b", LAB1_READN, todo(1, 1)),
+            outcome("writen_a", LAB1_WRITEN, Verdict::Passed),
+            outcome(
+                "writen_b",
+                LAB1_WRITEN,
+                Verdict::Failed(crate::Failure::default()),
+            ),
+            outcome("echo_a", LAB3_ECHO, todo(3, 1)),
+        ]
+    }
+
+    /// What was graded first, then the per-lab table; only failures after,
+    /// those at one `todo!()` in one fold.
+    #[test]
+    fn markdown_starts_with_what_was_graded_and_folds_failures() {
+        let ctx = Context {
+            due: Due::All,
+            graded: Some(Provenance {
+                commit: Some("c8877f1a362d0123456789abcdef0123456789ab".into()),
+                committed_at: Some("2026-11-25T12:00:00Z".into()),
+                picked_by: "the head of the default branch (no deadline)".into(),
+                grader: "00ff".into(),
+            }),
+        };
+        let md = markdown(&outcomes(), &ctx);
+        let mut lines = md.lines();
+        assert_eq!(lines.next(), Some("## echo-lab grader: 2/10"));
+        assert_eq!(lines.next(), Some(""));
+        assert_eq!(
+            lines.next(),
+            Some(
+                "**Graded:** commit `c8877f1a362d` (2026-11-25T12:00:00Z), the head of the default branch (no deadline). Grader `00ff`."
+            )
+        );
+        assert!(md.contains("| lab1_rio | 2/8 | 1/4 |"), "{md}");
+        assert!(md.contains("| lab3_echoserver | 0/2 | 0/1 |"), "{md}");
+        assert!(md.contains("◐ lab1_rio: 1 of 4 checks passed."), "{md}");
+        assert_eq!(md.matches("<details>").count(), 3, "{md}");
+        assert!(md.contains("✗ 2 checks (4 points) stop at the starter's <code>todo!()</code> of lab 1 step 1 (readn)"), "{md}");
+        assert!(md.contains("`readn_a`, `readn_b`"), "{md}");
+        assert!(
+            !md.contains("writen_a PANICKED") && !md.contains("lab1_rio::writen_a"),
+            "{md}"
+        );
+    }
+
+    /// A lab not due is shown, not counted, and its failures are not listed.
+    #[test]
+    fn labs_not_due_are_shown_and_not_counted() {
+        let ctx = Context {
+            due: Due::Labs(vec![1]),
+            graded: None,
+        };
+        let all = outcomes();
+        assert_eq!(due_totals(&all, &ctx.due), (2, 8));
+        let md = markdown(&all, &ctx);
+        assert!(md.starts_with("## echo-lab grader: 2/8\n"), "{md}");
+        assert!(
+            md.contains("| lab3_echoserver | not due yet (0/2) | 0/1 |"),
+            "{md}"
+        );
+        assert!(!md.contains("lab 3 step 1"), "{md}");
+        let text = text(&all, &ctx.due);
+        assert!(text.contains("lab3_echoserver: not due yet"), "{text}");
+        assert!(text.contains("Score: 2/8 (lab 1 due;"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&gradescope_json(&all, &ctx)).unwrap();
+        assert_eq!(json["output_format"], "md");
+        assert_eq!(json["test_output_format"], "md");
+        assert_eq!(json["extra_data"]["due_labs"], serde_json::json!([1]));
+        assert_eq!(json["tests"].as_array().unwrap().len(), 4);
+        assert_eq!(json["score"], 2);
+    }
+}

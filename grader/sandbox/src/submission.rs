@@ -1034,6 +1034,20 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
     }
 
+    /// An upload has no commit: the line says so, with the grader.
+    #[test]
+    fn what_was_graded_reads_as_uploaded_without_a_commit() {
+        let about = Provenance {
+            picked_by: "as uploaded (an upload carries no commit id)".into(),
+            grader: "00ff".into(),
+            ..Provenance::default()
+        };
+        assert_eq!(
+            about.markdown(),
+            "**Graded:** the files as uploaded (an upload carries no commit id). Grader `00ff`."
+        );
+    }
+
     #[test]
     fn the_unsafe_rule_is_explained() {
         let out = "   Compiling rio\nerror: usage of an `unsafe` block\n --> src/lib.rs:1:1\n  = note: requested on the command line with `-F unsafe-code`\n";
