@@ -93,7 +93,11 @@ mkdir -p "$root"
 tar -C "$root" -xf "$cache/$suite-minbase.tar"
 chmod 755 "$root"
 chmod 1777 "$root/tmp"
+# What a container runtime gives every container (Gradescope's too): the
+# name server, and /etc/hosts, which debootstrap leaves out (without it,
+# `localhost` does not resolve, and the checks that connect to it fail).
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+cp /etc/hosts "$root/etc/hosts"
 # This machine may reach crates.io through a proxy that its own CA bundle
 # trusts and Debian's does not: cargo in the chroot gets that bundle
 # (CARGO_HTTP_CAINFO), and Debian's own store stays as setup.sh makes it.
@@ -194,7 +198,13 @@ assert graded["commit"] is None and graded["picked_by"].startswith("as uploaded"
 assert "as uploaded" in r["output"].split("\n\n")[1], r["output"][:300]
 print(f"results.json: Markdown, graded {graded['picked_by']!r}, grader {graded['grader']}")
 PY
-    say "run_autograder ($want) took $((SECONDS - t)) s"
+    local bytes
+    bytes=$(wc -c <"$root/autograder/logs/feedback.md")
+    say "run_autograder ($want) took $((SECONDS - t)) s; feedback.md is $bytes bytes"
+    # A fresh starter fails every check: its feedback must still be short.
+    if [ "$want" = zero ] && [ "$bytes" -ge 30000 ]; then
+        fail "the starter's feedback.md is $bytes bytes (limit 30000)"
+    fi
 }
 
 say "run_autograder on the reference: full marks"
