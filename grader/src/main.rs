@@ -250,6 +250,7 @@ fn workflow_commit() -> Option<Provenance> {
     Some(Provenance {
         commit: Some(sha),
         committed_at,
+        submitted_at: None,
         picked_by: "the commit this workflow run is for (your repository's copy of the grader: \
                     feedback, not a mark)"
             .to_string(),

@@ -516,6 +516,7 @@ mod tests {
             graded: Some(Provenance {
                 commit: Some("c8877f1a362d0123456789abcdef0123456789ab".into()),
                 committed_at: Some("2026-11-25T12:00:00Z".into()),
+                submitted_at: None,
                 picked_by: "the head of the default branch (no deadline)".into(),
                 grader: "00ff".into(),
             }),

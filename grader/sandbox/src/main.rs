@@ -5,10 +5,11 @@
 //!     run one process contained (the grader runs each check so; see supervise.rs)
 //! grader-sandbox grade-submission --base DIR --submission DIR --work DIR
 //!         --target-dir DIR --results FILE [--feedback FILE] [--log FILE]
-//!         [--timeout SECS] [--uid-base UID] [--grader-id TEXT]
+//!         [--timeout SECS] [--uid-base UID] [--grader-id TEXT] [--metadata FILE]
 //!     official grading of one submission (Gradescope's run_autograder): no
 //!     commit is known (an upload has no .git), so the feedback says "as
 //!     uploaded", with the grader's fingerprint (of --base, or --grader-id)
+//!     and the time Gradescope's submission_metadata.json gives (--metadata)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ const USAGE: &str = "\
 usage: grader-sandbox supervise --deadline-ms N [--uid U] -- PROGRAM [ARGS…]
        grader-sandbox grade-submission --base DIR --submission DIR --work DIR --target-dir DIR
                       --results FILE [--feedback FILE] [--log FILE] [--timeout SECS] [--uid-base UID]
-                      [--grader-id TEXT]";
+                      [--grader-id TEXT] [--metadata FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -62,6 +63,8 @@ struct GradeArgs {
     feedback: Option<PathBuf>,
     log: Option<PathBuf>,
     grader_id: Option<String>,
+    /// Gradescope's `submission_metadata.json`, for the submission's time.
+    metadata: Option<PathBuf>,
 }
 
 impl GradeArgs {
@@ -69,7 +72,8 @@ impl GradeArgs {
         let mut it = args.iter();
         let (mut base, mut submission, mut work, mut target, mut results) =
             (None, None, None, None, None);
-        let (mut feedback, mut log, mut uid_base, mut grader_id) = (None, None, None, None);
+        let (mut feedback, mut log, mut uid_base, mut grader_id, mut metadata) =
+            (None, None, None, None, None);
         let mut timeout = Duration::from_secs(1200);
         while let Some(arg) = it.next() {
             let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
@@ -82,6 +86,7 @@ impl GradeArgs {
                 "--feedback" => feedback = Some(PathBuf::from(value()?)),
                 "--log" => log = Some(PathBuf::from(value()?)),
                 "--grader-id" => grader_id = Some(value()?),
+                "--metadata" => metadata = Some(PathBuf::from(value()?)),
                 "--timeout" => {
                     let v = value()?;
                     let secs: u64 = v.parse().map_err(|_| format!("bad --timeout {v:?}"))?;
@@ -108,8 +113,20 @@ impl GradeArgs {
             feedback,
             log,
             grader_id,
+            metadata,
         })
     }
+}
+
+/// `created_at` of Gradescope's `submission_metadata.json`, when the file
+/// is there and has it.
+fn submitted_at(path: &Path) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        created_at: Option<String>,
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str::<Metadata>(&text).ok()?.created_at
 }
 
 /// Grades, then writes the results (and feedback, and log) — only now,
@@ -120,11 +137,16 @@ fn grade_submission(a: &GradeArgs) -> ExitCode {
     let about = submission::Provenance {
         commit: None,
         committed_at: None,
+        submitted_at: a.metadata.as_deref().and_then(submitted_at),
         picked_by: "as uploaded (an upload carries no commit id)".to_string(),
         grader: a
             .grader_id
             .clone()
-            .unwrap_or_else(|| format!("{:016x}", submission::fingerprint(&a.grading.base))),
+            // The same fingerprint `cargo xtask grade` gives this grader.
+            .unwrap_or_else(|| {
+                submission::grader_fingerprint(&a.grading.base)
+                    .unwrap_or_else(|e| format!("unknown: {e}"))
+            }),
     };
     let (results, feedback, code) = match submission::grade(&a.grading, &a.submission, &about) {
         Ok(g) => {

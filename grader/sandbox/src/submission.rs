@@ -50,6 +50,10 @@ pub struct Provenance {
     pub commit: Option<String>,
     /// Its committer time, RFC 3339 in UTC.
     pub committed_at: Option<String>,
+    /// When it was submitted, where the platform says so (Gradescope's
+    /// `submission_metadata.json`: `created_at`, as it writes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<String>,
     /// Why this commit: `"the last commit at or before the deadline, …"`,
     /// `"as submitted"`, `"as uploaded"`.
     pub picked_by: String,
@@ -66,6 +70,10 @@ impl Provenance {
             (Some(c), Some(t)) => format!("commit `{}` ({t}), {}", short(c), self.picked_by),
             (Some(c), None) => format!("commit `{}`, {}", short(c), self.picked_by),
             (None, _) => format!("the files {}", self.picked_by),
+        };
+        let what = match &self.submitted_at {
+            Some(t) => format!("{what}, submitted {t}"),
+            None => what,
         };
         format!("**Graded:** {what}. Grader `{}`.", self.grader)
     }
@@ -851,6 +859,88 @@ pub fn fingerprint(dir: &Path) -> u64 {
     h.finish()
 }
 
+/// Top-level entries of a base workspace that grading neither builds nor
+/// reads: the handouts, the workflow, the README; `grader.toml`, because
+/// official grading counts every lab (`--due all`) whatever the template
+/// says is due this week; and the Gradescope scripts and `toolchain.txt`
+/// (the toolchain itself is in the fingerprint, as `rustc -V`), so that the
+/// autograder zip and `cargo xtask grade`'s base have one fingerprint.
+const NOT_GRADED: &[&str] = &[
+    "labs",
+    ".github",
+    "README.md",
+    "grader.toml",
+    "setup.sh",
+    "run_autograder",
+    "toolchain.txt",
+];
+
+/// A fingerprint of the base workspace: every file's path, mode and
+/// content (less [`NOT_GRADED`]), and the `rustc -V` the workspace builds
+/// with. A changed grader, check, manifest, lock file or toolchain changes
+/// it, and every submission is graded again. (64-bit FNV-1a: this detects
+/// changes made by the instructor, it is not a defence against anyone.)
+pub fn grader_fingerprint(base: &Path) -> Result<String, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut h = Fnv::default();
+    let mut files = Vec::new();
+    list_files(base, Path::new(""), &mut files)?;
+    files.retain(|rel| {
+        !rel.components()
+            .next()
+            .is_some_and(|c| NOT_GRADED.iter().any(|n| c.as_os_str() == *n))
+    });
+    files.sort();
+    for rel in &files {
+        let path = base.join(rel);
+        let meta = path
+            .symlink_metadata()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let content = if meta.file_type().is_symlink() {
+            std::fs::read_link(&path)
+                .map(|t| t.to_string_lossy().into_owned().into_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        } else {
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        };
+        h.add(rel.to_string_lossy().as_bytes());
+        h.add(&(meta.permissions().mode() & 0o111).to_le_bytes());
+        h.add(&(content.len() as u64).to_le_bytes());
+        h.add(&content);
+    }
+    let rustc = std::process::Command::new("rustc")
+        .arg("-V")
+        .current_dir(base)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "rustc: unknown".to_string());
+    h.add(rustc.as_bytes());
+    Ok(format!("{:016x}", h.finish()))
+}
+
+fn list_files(base: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let dir = base.join(rel);
+    for entry in
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+    {
+        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        let rel = rel.join(entry.file_name());
+        let ft = entry
+            .file_type()
+            .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+        if ft.is_dir() {
+            if entry.file_name() != "target" {
+                list_files(base, &rel, out)?;
+            }
+        } else {
+            out.push(rel);
+        }
+    }
+    Ok(())
+}
+
 /// The marks in the grader's `results.json`.
 fn read_results(text: &str, feedback_md: String) -> Result<Graded, String> {
     let v: serde_json::Value =
@@ -1034,6 +1124,30 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
     }
 
+    /// The autograder zip (the starter with Gradescope's scripts) and the
+    /// gradebook's base (the starter) have one fingerprint; a grader's file
+    /// changes it.
+    #[test]
+    fn the_fingerprint_is_the_graders_only() {
+        let d = tmp("fingerprint");
+        std::fs::create_dir_all(d.join("grader/src")).unwrap();
+        std::fs::write(d.join("grader/src/lib.rs"), "// checks").unwrap();
+        let base = grader_fingerprint(&d).unwrap();
+        for (name, text) in [
+            ("setup.sh", "#!/bin/sh"),
+            ("run_autograder", "#!/bin/sh"),
+            ("toolchain.txt", "1.95.0"),
+            ("grader.toml", "labs = \"1-2\""),
+            ("README.md", "# hello"),
+        ] {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+        assert_eq!(grader_fingerprint(&d).unwrap(), base);
+        std::fs::write(d.join("grader/src/lib.rs"), "// other checks").unwrap();
+        assert_ne!(grader_fingerprint(&d).unwrap(), base);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
     /// An upload has no commit: the line says so, with the grader.
     #[test]
     fn what_was_graded_reads_as_uploaded_without_a_commit() {
@@ -1045,6 +1159,17 @@ mod tests {
         assert_eq!(
             about.markdown(),
             "**Graded:** the files as uploaded (an upload carries no commit id). Grader `00ff`."
+        );
+        let about = Provenance {
+            submitted_at: Some("2026-12-01T14:22:32.365935-05:00".into()),
+            ..about
+        };
+        assert!(
+            about
+                .markdown()
+                .contains("no commit id), submitted 2026-12-01T14:22:32.365935-05:00. Grader"),
+            "{}",
+            about.markdown()
         );
     }
 

@@ -589,6 +589,7 @@ pub fn provenance(row: &Row, fetched: &Outcome, info: &RunInfo) -> Provenance {
     Provenance {
         commit,
         committed_at,
+        submitted_at: None,
         picked_by,
         grader: info.base.clone(),
     }
