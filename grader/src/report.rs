@@ -277,8 +277,13 @@ pub fn gradescope_json(outcomes: &[Outcome], ctx: &Context) -> String {
     let results = Results {
         score: got,
         output: format!(
-            "{}Each check below says what failed and which handout step explains it; `cargo test -p grader` shows the same on your machine.",
-            head(outcomes, ctx)
+            "{}{}",
+            head(outcomes, ctx),
+            if got == max {
+                "Every check passed; each is listed below with what it checks."
+            } else {
+                "Each check below says what failed and which handout step explains it; `cargo test -p grader` shows the same on your machine."
+            }
         ),
         output_format: "md",
         test_output_format: "md",
