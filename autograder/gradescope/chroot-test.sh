@@ -23,10 +23,11 @@
 #    which.
 # 4. run_autograder on the reference's crates/*/src: full marks; on the
 #    starter's: 0. results.json says Markdown and what was graded ("as
-#    uploaded"). The reference is graded a second time with the grading
-#    limited to half a CPU (a cgroup), and the time and peak memory are
-#    printed: the figures behind the timeout and memory that
-#    autograder/gradescope/README.md recommends.
+#    uploaded"), and the starter's feedback.md is under 30 KB. The
+#    reference is graded a second time with the grading limited to half a
+#    CPU (a cgroup), and its score, time and peak memory are printed (with
+#    the machine's load: a measurement, not a verdict): the figures behind
+#    the timeout and memory that autograder/gradescope/README.md recommends.
 #
 # Not as root, it says so and exits 0 (CI runs as root).
 set -euo pipefail
@@ -186,6 +187,7 @@ grade() {
     shift
     in_chroot "$@" bash /autograder/run_autograder >"$cache/run-$want.log" 2>&1 ||
         { tail -30 "$cache/run-$want.log"; fail "run_autograder ($want)"; }
+    cp "$root/autograder/results/results.json" "$cache/results-$want.json"
     python3 "$repo/.ci/grader_output.py" results "$root/autograder/results/results.json" "$want" ||
         { tail -30 "$cache/run-$want.log"; fail "results.json of the $want submission"; }
     python3 - "$root/autograder/results/results.json" <<'PY' || fail "results.json's format or its first lines"
@@ -250,13 +252,26 @@ t=$SECONDS
     bash /autograder/run_autograder >"$cache/run-half.log" 2>&1 ||
     { tail -30 "$cache/run-half.log"; fail "run_autograder at half a CPU"; }
 took=$((SECONDS - t))
-python3 "$repo/.ci/grader_output.py" results "$root/autograder/results/results.json" full ||
-    fail "the reference at half a CPU did not get full marks"
+cp "$root/autograder/results/results.json" "$cache/results-half.json"
+# A measurement, not a verdict: on a machine that other jobs keep busy, half
+# a CPU can become much less, and checks then miss their deadlines. The
+# score is printed with the load, and the checks that failed are named.
+score=$(python3 - "$cache/results-half.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+failed = [t["extra_data"]["id"] for t in r["tests"] if t["status"] != "passed"]
+line = f"{r['score']}/{r['extra_data']['max_score']}"
+if failed:
+    line += f" ({len(failed)} checks failed, e.g. {', '.join(failed[:3])})"
+print(line)
+PY
+)
+load=$(uptime | sed 's/.*load average: //')
 if [ -n "$peak" ] && [ -r "$peak" ]; then
     mib=$(($(cat "$peak") / 1048576))
-    say "at half a CPU ($how): the reference took ${took} s, peak memory ${mib} MiB (page cache included)"
+    say "at half a CPU ($how): the reference got $score in ${took} s, peak memory ${mib} MiB (page cache included); load average $load"
 else
-    say "with $how: the reference took ${took} s"
+    say "with $how: the reference got $score in ${took} s; load average $load"
 fi
 
 say "passed: setup.sh in a fresh Debian $suite root, the reference full marks, the starter 0"
