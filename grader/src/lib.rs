@@ -23,11 +23,13 @@
 //! - [`verdict`]: judging what came back into a verdict;
 //! - [`labs`]: the checks themselves (lab 4's fake servers and terminal
 //!   live with lab 4's checks);
-//! - [`harness`] and [`report`]: `cargo test` and the score report.
+//! - [`harness`] and [`report`]: `cargo test` and the score report;
+//! - [`due`]: the labs due so far (`grader.toml`), which the report counts.
 
 pub mod bins;
 pub mod channel;
 pub mod check;
+pub mod due;
 pub mod harness;
 pub mod labs;
 pub mod peers;

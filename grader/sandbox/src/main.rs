@@ -5,8 +5,11 @@
 //!     run one process contained (the grader runs each check so; see supervise.rs)
 //! grader-sandbox grade-submission --base DIR --submission DIR --work DIR
 //!         --target-dir DIR --results FILE [--feedback FILE] [--log FILE]
-//!         [--timeout SECS] [--uid-base UID]
-//!     official grading of one submission (Gradescope's run_autograder)
+//!         [--timeout SECS] [--uid-base UID] [--grader-id TEXT] [--metadata FILE]
+//!     official grading of one submission (Gradescope's run_autograder): no
+//!     commit is known (an upload has no .git), so the feedback says "as
+//!     uploaded", with the grader's fingerprint (of --base, or --grader-id)
+//!     and the time Gradescope's submission_metadata.json gives (--metadata)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -20,7 +23,8 @@ use grader_sandbox::supervise;
 const USAGE: &str = "\
 usage: grader-sandbox supervise --deadline-ms N [--uid U] -- PROGRAM [ARGS…]
        grader-sandbox grade-submission --base DIR --submission DIR --work DIR --target-dir DIR
-                      --results FILE [--feedback FILE] [--log FILE] [--timeout SECS] [--uid-base UID]";
+                      --results FILE [--feedback FILE] [--log FILE] [--timeout SECS] [--uid-base UID]
+                      [--grader-id TEXT] [--metadata FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,6 +62,9 @@ struct GradeArgs {
     results: PathBuf,
     feedback: Option<PathBuf>,
     log: Option<PathBuf>,
+    grader_id: Option<String>,
+    /// Gradescope's `submission_metadata.json`, for the submission's time.
+    metadata: Option<PathBuf>,
 }
 
 impl GradeArgs {
@@ -65,7 +72,8 @@ impl GradeArgs {
         let mut it = args.iter();
         let (mut base, mut submission, mut work, mut target, mut results) =
             (None, None, None, None, None);
-        let (mut feedback, mut log, mut uid_base) = (None, None, None);
+        let (mut feedback, mut log, mut uid_base, mut grader_id, mut metadata) =
+            (None, None, None, None, None);
         let mut timeout = Duration::from_secs(1200);
         while let Some(arg) = it.next() {
             let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
@@ -77,6 +85,8 @@ impl GradeArgs {
                 "--results" => results = Some(PathBuf::from(value()?)),
                 "--feedback" => feedback = Some(PathBuf::from(value()?)),
                 "--log" => log = Some(PathBuf::from(value()?)),
+                "--grader-id" => grader_id = Some(value()?),
+                "--metadata" => metadata = Some(PathBuf::from(value()?)),
                 "--timeout" => {
                     let v = value()?;
                     let secs: u64 = v.parse().map_err(|_| format!("bad --timeout {v:?}"))?;
@@ -102,8 +112,21 @@ impl GradeArgs {
             results: need(results, "--results")?,
             feedback,
             log,
+            grader_id,
+            metadata,
         })
     }
+}
+
+/// `created_at` of Gradescope's `submission_metadata.json`, when the file
+/// is there and has it.
+fn submitted_at(path: &Path) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        created_at: Option<String>,
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str::<Metadata>(&text).ok()?.created_at
 }
 
 /// Grades, then writes the results (and feedback, and log) — only now,
@@ -111,7 +134,21 @@ impl GradeArgs {
 /// machine still writes results: score 0 and what went wrong, so the
 /// student sees a message, and the exit status is 1.
 fn grade_submission(a: &GradeArgs) -> ExitCode {
-    let (results, feedback, code) = match submission::grade(&a.grading, &a.submission) {
+    let about = submission::Provenance {
+        commit: None,
+        committed_at: None,
+        submitted_at: a.metadata.as_deref().and_then(submitted_at),
+        picked_by: "as uploaded (an upload carries no commit id)".to_string(),
+        grader: a
+            .grader_id
+            .clone()
+            // The same fingerprint `cargo xtask grade` gives this grader.
+            .unwrap_or_else(|| {
+                submission::grader_fingerprint(&a.grading.base)
+                    .unwrap_or_else(|e| format!("unknown: {e}"))
+            }),
+    };
+    let (results, feedback, code) = match submission::grade(&a.grading, &a.submission, &about) {
         Ok(g) => {
             eprintln!(
                 "grader-sandbox: {}: {}/{} in {:.1} s",
@@ -127,6 +164,7 @@ fn grade_submission(a: &GradeArgs) -> ExitCode {
             let json = serde_json::json!({
                 "score": 0,
                 "output": format!("The autograder itself failed (not your code): {e}. Tell your instructor."),
+                "output_format": "text",
                 "tests": [],
             });
             (
