@@ -27,6 +27,7 @@ use std::time::Instant;
 
 use grader::check::Check;
 use grader::due::{self, Due};
+use grader::host::Host;
 use grader::runner::{self, Runner};
 use grader::verdict::{Outcome, Verdict};
 use grader::{bins, harness, labs, report};
@@ -133,10 +134,9 @@ fn main() -> ExitCode {
         eprintln!("grader: no check matches those options\n{USAGE}");
         return ExitCode::from(2);
     }
-    let foreign = bins::foreign_binaries();
-    let skip = harness::skip_reason(&foreign);
+    let host = Host::detect();
     if opts.list_json {
-        println!("{}", report::list_json(&selected, skip.as_deref()));
+        println!("{}", report::list_json(&selected, &host));
         return ExitCode::SUCCESS;
     }
     let ctx = match context(&opts) {
@@ -147,11 +147,11 @@ fn main() -> ExitCode {
         }
     };
     let started = Instant::now();
-    if let Some(why) = &skip {
+    if let Some(why) = &host.foreign {
         eprintln!("note: {why}");
     }
     let refs: Vec<&Check> = selected.iter().collect();
-    let runner = match harness::runner_for(&refs, |m| eprintln!("grader: {m}")) {
+    let runner = match harness::runner_for(&refs, host, |m| eprintln!("grader: {m}")) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("grader: {e}");
@@ -164,7 +164,7 @@ fn main() -> ExitCode {
         selected.len(),
         opts.jobs
     );
-    let outcomes = run_all(&selected, &runner, skip.as_deref(), opts.jobs);
+    let outcomes = run_all(&selected, &runner, opts.jobs);
     runner::sweep_orphans();
 
     for o in outcomes
@@ -266,7 +266,7 @@ fn workflow_commit() -> Option<Provenance> {
 
 /// Runs the checks on `jobs` worker threads, printing a progress line as
 /// each finishes; returns the outcomes in registry order.
-fn run_all(checks: &[Check], runner: &Runner, skip: Option<&str>, jobs: usize) -> Vec<Outcome> {
+fn run_all(checks: &[Check], runner: &Runner, jobs: usize) -> Vec<Outcome> {
     let queue = Arc::new(Mutex::new(
         checks
             .iter()
@@ -283,10 +283,8 @@ fn run_all(checks: &[Check], runner: &Runner, skip: Option<&str>, jobs: usize) -
                 loop {
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
                     let Some((i, check)) = next else { break };
-                    let outcome = match (check.kind, skip) {
-                        (grader::Kind::Library, Some(why)) => Outcome::skipped(check, why),
-                        _ => runner.run(&check),
-                    };
+                    // Skipped or run: the runner asks the host (grader::host).
+                    let outcome = runner.run(&check);
                     let _ = tx.send((i, outcome));
                 }
             });

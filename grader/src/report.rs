@@ -444,9 +444,8 @@ pub fn markdown(outcomes: &[Outcome], ctx: &Context) -> String {
 /// running them: id, lab, step, points, and `skipped`, why this host (or a
 /// foreign binary) will not run it, or `null`. Official grading reads it
 /// for the maximum; the book's check reads it for each step's checks.
-pub fn list_json(checks: &[crate::check::Check], foreign_skip: Option<&str>) -> String {
+pub fn list_json(checks: &[crate::check::Check], host: &crate::host::Host) -> String {
     use grader_sandbox::protocol::Listed;
-    let ipv6 = crate::runner::has_ipv6_loopback();
     let listed: Vec<Listed> = checks
         .iter()
         .map(|c| Listed {
@@ -456,13 +455,7 @@ pub fn list_json(checks: &[crate::check::Check], foreign_skip: Option<&str>) -> 
             step_title: c.step.title.to_string(),
             handout: c.step.link(),
             points: c.points,
-            skipped: if c.kind == crate::check::Kind::Library && foreign_skip.is_some() {
-                foreign_skip.map(str::to_string)
-            } else if c.needs_ipv6 && !ipv6 {
-                Some(crate::runner::NO_IPV6.to_string())
-            } else {
-                None
-            },
+            skipped: host.why_not(c),
         })
         .collect();
     serde_json::to_string_pretty(&listed).unwrap_or_default()

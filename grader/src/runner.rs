@@ -28,7 +28,6 @@
 //! the score report (`main.rs`); [`crate::verdict`] judges what came back.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Ipv6Addr, TcpListener};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -42,16 +41,13 @@ use grader_sandbox::supervise::{self, Report};
 use grader_sandbox::protocol::{CHANNEL_ENV, Frame};
 
 use crate::check::Check;
+use crate::host::Host;
 use crate::verdict::{Outcome, Verdict, judge};
 
 /// Set by official grading (`run_autograder`, `cargo xtask grade`): the
 /// first of the unprivileged uids that check processes run as, one per
 /// check running at the same time. Needs root; ignored, with a note, without.
 pub const UID_ENV: &str = "GRADER_SANDBOX_UID";
-
-/// Why a check that needs `::1` is skipped.
-pub const NO_IPV6: &str =
-    "this host has no IPv6 loopback (::1 cannot be bound): the check cannot run here";
 
 /// How many uids one grader run may use from [`UID_ENV`] on.
 pub const UID_SLOTS: u32 = 64;
@@ -78,8 +74,8 @@ pub struct Runner {
     pub env: Vec<(String, String)>,
     /// First unprivileged uid, when official grading drops privileges.
     pub uid_base: Option<u32>,
-    /// Does this host have IPv6 loopback (`::1`)?
-    pub ipv6: bool,
+    /// What this host and run can grade (which checks are skipped).
+    pub host: Host,
     slots: Slots,
 }
 
@@ -90,25 +86,22 @@ impl Runner {
         sandbox: PathBuf,
         env: Vec<(String, String)>,
         uid_base: Option<u32>,
+        host: Host,
     ) -> Runner {
         Runner {
             exe,
             sandbox,
             env,
             uid_base,
-            ipv6: has_ipv6_loopback(),
+            host,
             slots: Slots::default(),
         }
     }
 
-    /// Why `check` cannot run on this host, if it cannot.
-    pub fn cannot_run(&self, check: &Check) -> Option<String> {
-        (check.needs_ipv6 && !self.ipv6).then(|| NO_IPV6.to_string())
-    }
-
-    /// Runs `check` contained, and says how it ended.
+    /// Runs `check` contained, and says how it ended; a check this host
+    /// does not run ([`Host::why_not`]) is skipped, with the reason.
     pub fn run(&self, check: &Check) -> Outcome {
-        if let Some(why) = self.cannot_run(check) {
+        if let Some(why) = self.host.why_not(check) {
             return Outcome::skipped(*check, why);
         }
         let slot = match self.uid_base.map(|base| self.slots.take(base)).transpose() {
@@ -248,11 +241,6 @@ fn passed_env() -> Vec<(String, String)> {
         .iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
         .collect()
-}
-
-/// Is `::1` there to bind?
-pub fn has_ipv6_loopback() -> bool {
-    TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_ok()
 }
 
 /// Makes this process a child subreaper where the platform has one: what a

@@ -183,7 +183,7 @@ fn expect_connected_to(ctx: &mut Ctx, server: &mut EchoServer, client: SocketAdd
 pub(crate) fn server_prints_connected_to(ctx: &mut Ctx, bin: Binary) -> CheckResult {
     let mut server = EchoServer::start_bin(ctx, bin)?;
     // ::1 where the host has it: its line shows the IPv6 form.
-    let second = if crate::runner::has_ipv6_loopback() {
+    let second = if crate::host::has_ipv6_loopback() {
         V6
     } else {
         V4
