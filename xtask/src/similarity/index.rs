@@ -245,28 +245,13 @@ impl Index {
     }
 
     /// The fingerprints of `a` and of `b` whose hash the other holds,
-    /// as (file, first token), by a merge of the two sorted lists.
+    /// as (file, first token).
     fn matches(&self, a: usize, b: usize) -> (Vec<Place>, Vec<Place>) {
-        let (x, y) = (&self.held[a], &self.held[b]);
-        let (mut i, mut j) = (0, 0);
         let (mut in_a, mut in_b) = (Vec::new(), Vec::new());
-        while i < x.len() && j < y.len() {
-            match x[i].hash.cmp(&y[j].hash) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    let h = x[i].hash;
-                    while i < x.len() && x[i].hash == h {
-                        in_a.push((x[i].file, x[i].at));
-                        i += 1;
-                    }
-                    while j < y.len() && y[j].hash == h {
-                        in_b.push((y[j].file, y[j].at));
-                        j += 1;
-                    }
-                }
-            }
-        }
+        shared_runs(&self.held[a], &self.held[b], |ra, rb| {
+            in_a.extend(ra.iter().map(|h| (h.file, h.at)));
+            in_b.extend(rb.iter().map(|h| (h.file, h.at)));
+        });
         (in_a, in_b)
     }
 
@@ -274,30 +259,18 @@ impl Index {
     /// Consecutive shared fingerprints that are close on both sides (in
     /// the same two files) make one region.
     pub fn regions(&self, subs: &[Submission], a: usize, b: usize) -> Vec<Region> {
-        let (x, y) = (&self.held[a], &self.held[b]);
         // Each shared hash, as (A place, B place): the first place on each side.
         let mut hits: Vec<((u32, u32), (u32, u32))> = Vec::new();
-        let (mut i, mut j) = (0, 0);
-        while i < x.len() && j < y.len() {
-            match x[i].hash.cmp(&y[j].hash) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    let h = x[i].hash;
-                    let (pa, pb) = ((x[i].file, x[i].at), (y[j].file, y[j].at));
-                    while i < x.len() && x[i].hash == h {
-                        hits.push(((x[i].file, x[i].at), pb));
-                        i += 1;
-                    }
-                    while j < y.len() && y[j].hash == h {
-                        if (y[j].file, y[j].at) != pb {
-                            hits.push((pa, (y[j].file, y[j].at)));
-                        }
-                        j += 1;
-                    }
-                }
-            }
-        }
+        shared_runs(&self.held[a], &self.held[b], |ra, rb| {
+            let (pa, pb) = ((ra[0].file, ra[0].at), (rb[0].file, rb[0].at));
+            hits.extend(ra.iter().map(|h| ((h.file, h.at), pb)));
+            hits.extend(
+                rb.iter()
+                    .map(|h| (h.file, h.at))
+                    .filter(|&p| p != pb)
+                    .map(|p| (pa, p)),
+            );
+        });
         hits.sort_unstable();
         let k = self.k;
         let gap = 2 * k; // how far apart two hits of one region may be
@@ -398,6 +371,29 @@ fn covered(places: &[(u32, u32)], k: u32) -> usize {
         ));
     }
     total
+}
+
+/// Calls `f` with each pair of runs of `x` and `y` that share a hash (both
+/// lists sorted by hash), by one merge of the two.
+fn shared_runs<'a>(x: &'a [Held], y: &'a [Held], mut f: impl FnMut(&'a [Held], &'a [Held])) {
+    let (mut i, mut j) = (0, 0);
+    while i < x.len() && j < y.len() {
+        match x[i].hash.cmp(&y[j].hash) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                let h = x[i].hash;
+                let (i0, j0) = (i, j);
+                while i < x.len() && x[i].hash == h {
+                    i += 1;
+                }
+                while j < y.len() && y[j].hash == h {
+                    j += 1;
+                }
+                f(&x[i0..i], &y[j0..j]);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
