@@ -5,10 +5,11 @@
 //! function whose marked solution region is replaced, the new body, and the
 //! checks that must fail. For each one, in a copy of the workspace (with a
 //! target directory of its own, so the reference's binaries are never run
-//! by mistake), we put the body in, run `cargo run -p grader -- --check …`
-//! on exactly those checks, and read the report: every named check must be
-//! `✗`, and with `timed_out = true` it must say `TIMED OUT`, i.e. the runner
-//! killed it at its deadline and the run still finished.
+//! by mistake), we put the body in, run `cargo run -p grader -- --json FILE
+//! --check …` on exactly those checks, and read its typed results: every
+//! named check must have failed, and with `timed_out = true` its verdict
+//! must be `timed_out`, i.e. the runner killed it at its deadline and the
+//! run still finished.
 
 use grader_sandbox::protocol::{Results, Verdict};
 use std::path::{Path, PathBuf};
