@@ -362,33 +362,8 @@ pub fn remove(path: &Path) -> Result<(), String> {
 /// target directory with one another, and a copy with fresh times in a
 /// random order would look stale to it.
 pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
-    let meta = from
-        .symlink_metadata()
-        .map_err(|e| format!("{}: {e}", from.display()))?;
-    let ft = meta.file_type();
-    if ft.is_symlink() {
-        let target = fs::read_link(from).map_err(|e| format!("{}: {e}", from.display()))?;
-        std::os::unix::fs::symlink(&target, to)
-            .map_err(|e| format!("cannot link {}: {e}", to.display()))?;
-    } else if ft.is_dir() {
-        fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-        for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
-            let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
-        }
-    } else {
-        fs::copy(from, to)
-            .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
-        let modified = meta
-            .modified()
-            .map_err(|e| format!("{}: {e}", from.display()))?;
-        fs::File::options()
-            .write(true)
-            .open(to)
-            .and_then(|f| f.set_modified(modified))
-            .map_err(|e| format!("cannot set the time of {}: {e}", to.display()))?;
-    }
-    Ok(())
+    grader_sandbox::files::copy_tree(from, to, &mut grader_sandbox::files::CopyTree::exact())
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
 }
 
 /// Top-level parts of the starter that grading neither builds nor reads:
