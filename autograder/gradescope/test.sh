@@ -51,6 +51,12 @@ rm -rf "$fake/source" "$fake/submission" "$fake/results" "$fake/work" "$fake/log
 mkdir -p "$fake"
 chmod 755 "$fake"
 
+echo "--- the autograder zip's content, as source/"
+cargo xtask gradescope "$fake/source" >/dev/null
+cp "$fake/source/run_autograder" "$fake/run_autograder"
+cargo xtask starter "$fake/starter" >/dev/null
+
+# (After the two xtask runs above, whose build must not see another toolchain path.)
 # The build runs as an unprivileged uid, which must reach the toolchain and the
 # dependencies' sources; where they are in root's home (mode 700 here, as on many
 # machines), use copies made of hard links (no space, a second) in the fake root.
@@ -84,11 +90,6 @@ PY
         echo "the toolchain and sources are closed to other users here: using copies in $fake"
     fi
 fi
-
-echo "--- the autograder zip's content, as source/"
-cargo xtask gradescope "$fake/source" >/dev/null
-cp "$fake/source/run_autograder" "$fake/run_autograder"
-cargo xtask starter "$fake/starter" >/dev/null
 
 # Runs run_autograder on the submission prepared in $fake/submission, then
 # checks results.json: $1 full or zero.
@@ -140,7 +141,8 @@ PY
 # No process of the unprivileged uids may be left.
 no_uid_left() {
     local left
-    left=$(ps -eo uid=,pid=,comm= | awk -v lo="$uids_from" '$1 >= lo && $1 < lo + 64')
+    # The checks' 64 uids and the build's, the one after them.
+    left=$(ps -eo uid=,pid=,comm= | awk -v lo="$uids_from" '$1 >= lo && $1 < lo + 65')
     if [ -n "$left" ]; then
         echo "test.sh: processes of the unprivileged uids are still running:" >&2
         echo "$left" >&2

@@ -9,6 +9,18 @@ use std::path::{Path, PathBuf};
 /// and a failed write leaves the old file (or none). The temporary file is
 /// created new, never through a link someone left at its name.
 pub fn write_whole(path: &Path, text: &str) -> io::Result<()> {
+    write_whole_mode(path, text, 0o666)
+}
+
+/// [`write_whole`] of a file only its owner may read or write (`0600`)
+/// from its first byte: marks and feedback, which the uids a submission
+/// builds and runs as must not read.
+pub fn write_private(path: &Path, text: &str) -> io::Result<()> {
+    write_whole_mode(path, text, 0o600)
+}
+
+fn write_whole_mode(path: &Path, text: &str, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -19,6 +31,7 @@ pub fn write_whole(path: &Path, text: &str) -> io::Result<()> {
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(mode)
         .open(&tmp)
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .and_then(|()| std::fs::rename(&tmp, path));

@@ -211,10 +211,25 @@ impl Out {
 
     /// Creates DIR and removes what an interrupted run left (temporary
     /// files and directories, which all have hidden names ending `.tmp`).
+    ///
+    /// `students/` and the clones are the owner's alone (`0700`), as every
+    /// file written here is (`0600`): DIR itself must stay open, since the
+    /// jobs' work directories are under it, and the uids that official
+    /// grading builds and runs a submission as must read no other
+    /// student's code or marks.
     pub fn create(&self) -> Result<(), String> {
-        for dir in [self.dir.clone(), self.students()] {
+        for dir in [
+            self.dir.clone(),
+            self.students(),
+            self.work().join("clones"),
+        ] {
             fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            if dir != self.dir {
+                use std::os::unix::fs::PermissionsExt as _;
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                    .map_err(|e| format!("cannot close {}: {e}", dir.display()))?;
+            }
             for entry in fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
                 let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
                 if is_temporary(&entry.file_name().to_string_lossy()) {
@@ -322,10 +337,11 @@ fn is_temporary(name: &str) -> bool {
     (name.starts_with('.') && name.ends_with(".tmp")) || written
 }
 
-/// Writes `path` whole or not at all (`grader_sandbox::files::write_whole`:
-/// a temporary file beside it, renamed into place), naming it in the error.
+/// Writes `path` whole or not at all, readable by its owner alone
+/// (`grader_sandbox::files::write_private`: a temporary file beside it,
+/// renamed into place), naming it in the error.
 pub fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    grader_sandbox::files::write_whole(path, text)
+    grader_sandbox::files::write_private(path, text)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
