@@ -28,7 +28,10 @@
 #    feedback, the logs or run_autograder's output;
 # 9. a build over the memory limit (a huge `const`, at a low test limit): a
 #    compile-error row that names the limit, and the next submission of the
-#    same job (same cache/) gets full marks.
+#    same job (same cache/) gets full marks;
+# 10. a build that writes without end (a 1.2 MB warning, at a 1 MiB test
+#    limit): a compile-error row that names the output limit, and the
+#    next submission, at the same limit, gets full marks.
 # setup.sh is not run (it installs from the network); the toolchain on PATH is used.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -259,6 +262,17 @@ PY
     output_says "memory limit"
     submit "$repo" .
     GRADER_BUILD_MEMORY=$((2 << 30)) grade full
+    no_uid_left
+
+    echo "--- 10. a build that writes without end: a row that names the output limit; the next builds normally"
+    submit "$repo" .
+    # One unused variable with a 600,000-letter name: 1.2 MB of warning.
+    python3 -c "print('pub fn noisy() { let x' + 'a' * 600000 + ' = 1; }')" \
+        >>"$fake/submission/crates/rio/src/lib.rs"
+    GRADER_BUILD_OUTPUT=$((1 << 20)) grade zero
+    output_says "output limit"
+    submit "$repo" .
+    GRADER_BUILD_OUTPUT=$((1 << 20)) grade full
     no_uid_left
 fi
 

@@ -302,6 +302,9 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
     let mut graded = read_results(&results_json, feedback_md)?;
     graded.elapsed = started.elapsed();
     let mut how = iso.net.describe().to_string();
+    if let Some(b) = &job.build_as {
+        how.push_str(&format!("; built as uid {} (unprivileged)", b.uid));
+    }
     if iso.uids_refused {
         how.push_str(
             "; not as root, so the code under test ran as the grading user (no unprivileged uid)",
@@ -1185,6 +1188,23 @@ mod tests {
                 .notes
                 .iter()
                 .any(|n| n.contains("netutil/src: missing"))
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// The first directory others may not enter is named, from the top:
+    /// what the unprivileged build's fix-it error says.
+    #[test]
+    fn a_closed_directory_is_found() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let d = tmp("closed");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::create_dir_all(d.join("home/.rustup/bin")).unwrap();
+        assert_eq!(closed_to_others(&d.join("home/.rustup/bin")), None);
+        std::fs::set_permissions(d.join("home"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(
+            closed_to_others(&d.join("home/.rustup/bin")),
+            Some((d.join("home").canonicalize().unwrap(), 0o700))
         );
         let _ = std::fs::remove_dir_all(&d);
     }
