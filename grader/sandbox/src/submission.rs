@@ -8,8 +8,9 @@
 //! `#[path]`), and puts what it read in its error messages. So where
 //! grading runs as root, the build runs as a uid of its own
 //! ([`Uids::build`]), under the supervisor, with a cleared environment, a
-//! target directory and a `CARGO_HOME` it owns, the toolchain and the
-//! dependencies' sources readable, and nothing of the machine's private
+//! target directory it owns, the toolchain and the dependencies' sources
+//! readable (the grading user's `CARGO_HOME`, read-only to it), and
+//! nothing of the machine's private
 //! files: a file only root may read fails to compile with the compiler's
 //! own "permission denied". It is bounded too ([`BuildLimits`]). The
 //! grader front end, which runs as root, then compiles nothing: it is told
@@ -514,9 +515,12 @@ struct BuildAs {
     /// The toolchain's sysroot: its `bin/cargo` and `bin/rustc` are run
     /// directly (no rustup proxy, whose home is often root's own).
     sysroot: PathBuf,
-    /// The job's `CARGO_HOME`, owned by the build uid (cargo locks it even
-    /// offline), whose `registry/` and `git/` are links to the grading
-    /// user's already-fetched sources.
+    /// The grading user's `CARGO_HOME`, with every dependency fetched and
+    /// unpacked: read-only to the build uid. Cargo builds offline from a
+    /// `CARGO_HOME` it cannot write (it takes no package-cache lock then),
+    /// and every job names the same one, so the dependencies' paths, and
+    /// with them cargo's fingerprints, are the same in every job: a target
+    /// directory copied from another job stays fresh.
     cargo_home: PathBuf,
 }
 
@@ -550,7 +554,7 @@ impl<'a> Job<'a> {
             let mut path = std::ffi::OsString::from(b.sysroot.join("bin"));
             path.push(":/usr/local/bin:/usr/bin:/bin");
             cmd.env("PATH", path)
-                .env("HOME", &b.cargo_home)
+                .env("HOME", &self.target)
                 .env("CARGO_HOME", &b.cargo_home)
                 .env("RUSTC", b.sysroot.join("bin/rustc"))
                 .env_remove("RUSTUP_HOME")
@@ -659,45 +663,29 @@ impl BuildAs {
                 dir.display()
             ));
         }
-        // The dependencies' sources, fetched by the grading user.
-        let home = std::env::var_os("CARGO_HOME")
+        // The dependencies' sources, fetched and unpacked by the grading
+        // user (once per lock file), read-only to the build uid.
+        let cargo_home = std::env::var_os("CARGO_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
             .ok_or("neither CARGO_HOME nor HOME is set: cannot find the dependencies' sources")?;
-        let cargo_home = grading.target_dir.join("cargo-home");
-        std::fs::create_dir_all(&cargo_home)
-            .map_err(|e| format!("cannot create {}: {e}", cargo_home.display()))?;
         for part in ["registry", "git"] {
-            let theirs = home.join(part);
-            let ours = cargo_home.join(part);
-            if !theirs.is_dir() {
+            let sources = cargo_home.join(part);
+            if !sources.is_dir() {
                 continue;
             }
-            if let Some((dir, mode)) = closed_to_others(&theirs) {
+            if let Some((dir, mode)) = closed_to_others(&sources) {
                 return Err(format!(
                     "the dependencies' sources in {} are closed to other users ({} has mode \
                      {mode:o}): the submission is built as uid {uid}, unprivileged, which must \
                      read them. Use a CARGO_HOME every user may enter (autograder/gradescope/\
-                     setup.sh uses /usr/local/cargo)",
-                    theirs.display(),
+                     setup.sh uses /usr/local/cargo), or a hard-linked copy of its registry/",
+                    sources.display(),
                     dir.display()
                 ));
             }
-            if std::fs::read_link(&ours).ok().as_deref() != Some(theirs.as_path()) {
-                let _ = std::fs::remove_file(&ours);
-                let _ = std::fs::remove_dir_all(&ours);
-                std::os::unix::fs::symlink(&theirs, &ours)
-                    .map_err(|e| format!("cannot link {}: {e}", ours.display()))?;
-            }
         }
-        // Settings (source replacement, a vendored registry), never credentials.
-        for name in ["config.toml", "config"] {
-            if home.join(name).is_file() {
-                std::fs::copy(home.join(name), cargo_home.join(name))
-                    .map_err(|e| format!("cannot copy {}: {e}", home.join(name).display()))?;
-            }
-        }
-        give(&cargo_home, uid)?;
+        fetch_once(grading)?;
         give(target, uid)?;
         Ok(BuildAs {
             uid,
@@ -705,6 +693,33 @@ impl BuildAs {
             cargo_home,
         })
     }
+}
+
+/// `cargo fetch --offline` of the base, as the grading user, once per lock
+/// file and target directory: every dependency unpacked where the build
+/// uid, which cannot write there, will look for it.
+fn fetch_once(grading: &Grading) -> Result<(), String> {
+    let lock = std::fs::read(grading.base.join("Cargo.lock")).unwrap_or_default();
+    let done = grading
+        .target_dir
+        .join(format!("fetched-{:016x}", crate::files::fnv1a(&lock)));
+    if done.exists() {
+        return Ok(());
+    }
+    let mut cmd = Command::new(cargo());
+    cmd.args(["fetch", "--offline", "--manifest-path"])
+        .arg(grading.base.join("Cargo.toml"))
+        .current_dir(&grading.base);
+    scrub_env(&mut cmd, BUILD_ENV);
+    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo fetch --offline of the base workspace failed (fetch its dependencies once, \
+             with the network, as the grading user):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    std::fs::write(&done, "").map_err(|e| format!("cannot write {}: {e}", done.display()))
 }
 
 /// Makes `dir` and everything under it `uid`'s (links themselves, never
