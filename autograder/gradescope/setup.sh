@@ -11,9 +11,15 @@
 set -euo pipefail
 
 root=${GRADESCOPE_ROOT:-/autograder}
-# The toolchain: stable when the image is built; pin a version (1.95.0) for a
-# term, so that every student is graded by the same compiler.
-toolchain=${RUST_TOOLCHAIN:-stable}
+# The toolchain: the first line of toolchain.txt in the zip, which
+# `cargo xtask gradescope` writes (the instructor's rust-toolchain.toml, else
+# the rustc the zip was made with), so that every student of the term is
+# graded by the compiler you tested with. Edit the file to change it;
+# Gradescope has no way to set an environment variable for this script.
+toolchain=$(sed -n '/^[[:space:]]*[^#[:space:]]/{s/[[:space:]]//g;p;q}' \
+    "$root/source/toolchain.txt" 2>/dev/null || true)
+toolchain=${toolchain:-stable}
+echo "setup.sh: toolchain $toolchain (from $root/source/toolchain.txt)"
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
@@ -24,9 +30,15 @@ apt-get install -y -q --no-install-recommends build-essential ca-certificates cu
 # run_autograder finds it whatever HOME is then.
 export RUSTUP_HOME=/usr/local/rustup CARGO_HOME=/usr/local/cargo
 export PATH=$CARGO_HOME/bin:$PATH
-if ! command -v rustup >/dev/null 2>&1; then
+if command -v rustup >/dev/null 2>&1; then
+    echo "setup.sh: rustup is already installed at $(command -v rustup): not downloaded"
+else
+    echo "setup.sh: installing rustup from https://sh.rustup.rs"
     curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
         sh -s -- -y --no-modify-path --profile minimal --default-toolchain "$toolchain"
+fi
+if ! rustup toolchain list | awk -v t="$toolchain" 'index($1, t) == 1 { found = 1 } END { exit !found }'; then
+    rustup toolchain install "$toolchain" --profile minimal
 fi
 rustup default "$toolchain"
 cargo --version

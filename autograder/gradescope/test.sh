@@ -5,7 +5,8 @@
 #   bash autograder/gradescope/test.sh
 #
 # 1. the reference's crates, with a tampered grader beside them: full marks
-#    (the submission's grader is ignored);
+#    (the submission's grader is ignored), and the feedback says what was
+#    graded: "as uploaded", at the time submission_metadata.json gives;
 # 2. the student starter, one directory down as in a zip of the folder: 0;
 # 3. the reference with a syntax error in rio: 0, and the compiler's error in
 #    the output;
@@ -32,7 +33,8 @@
 # 10. a build that writes without end (a 1.2 MB warning, at a 1 MiB test
 #    limit): a compile-error row that names the output limit, and the
 #    next submission, at the same limit, gets full marks.
-# setup.sh is not run (it installs from the network); the toolchain on PATH is used.
+# setup.sh is not run here (chroot-test.sh runs it, in a fresh root
+# filesystem); the toolchain on PATH is used.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo=$PWD
@@ -158,7 +160,12 @@ echo "--- 1. the reference, with a tampered grader: full marks"
 submit "$repo" .
 mkdir -p "$fake/submission/grader/src"
 echo 'fn main() { println!("full marks!"); }' >"$fake/submission/grader/src/main.rs"
+# Gradescope's record of the submission: its time goes in the feedback.
+echo '{"id": 1, "created_at": "2026-12-01T14:22:32.365935-05:00", "submission_method": "upload"}' \
+    >"$fake/submission_metadata.json"
 grade full
+output_says "**Graded:** the files as uploaded (an upload carries no commit id), submitted 2026-12-01T14:22:32.365935-05:00"
+rm "$fake/submission_metadata.json"
 
 echo "--- 2. the starter, one directory down: 0"
 submit "$fake/starter" echo-lab-main

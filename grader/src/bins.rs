@@ -29,7 +29,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::check::Failure;
+use grader_sandbox::protocol::Failure;
 
 use grader_sandbox::cargo::Built;
 use grader_sandbox::isolation::PREBUILT_ENV;
@@ -67,13 +67,12 @@ impl Binary {
         }
     }
 
-    /// The lab it belongs to.
-    pub fn lab(self) -> u8 {
-        match self {
-            Binary::EchoServer => 3,
-            Binary::EchoClient => 4,
-            Binary::EchoServerT | Binary::EchoServerS => 5,
-        }
+    /// The lab it belongs to (from the table of labs), if this build has it.
+    pub fn lab(self) -> Option<u8> {
+        crate::labs::LABS
+            .iter()
+            .find(|l| l.binaries.contains(&self))
+            .map(|l| l.number)
     }
 
     /// The variable a user sets to grade another binary.

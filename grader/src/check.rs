@@ -9,10 +9,13 @@
 //! the explanation is.
 
 use std::fmt::{self, Debug, Display};
+use std::io::{self, Write as _};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use grader_sandbox::protocol::{CHANNEL_ENV, Frame};
 
+use crate::bins::Binary;
+use crate::channel;
 use crate::steps::Step;
 
 /// What a check returns: `Ok` when the behaviour it names was seen.
@@ -46,7 +49,18 @@ pub struct Check {
     /// One line saying what behaviour is checked.
     pub about: &'static str,
     /// The check itself.
-    pub run: fn(&mut Ctx) -> CheckResult,
+    pub body: Body,
+}
+
+/// What a check runs.
+#[derive(Clone, Copy)]
+pub enum Body {
+    /// A function of its own.
+    Plain(fn(&mut Ctx) -> CheckResult),
+    /// A check that several labs share, run against one of their binaries
+    /// (lab 3's server checks, run again for lab 5's servers: see
+    /// [`crate::labs::servers`]).
+    OnBinary(fn(&mut Ctx, Binary) -> CheckResult, Binary),
 }
 
 /// Deadline of an in-process check: reached only when the code under test hangs.
@@ -72,7 +86,7 @@ impl Check {
             kind: Kind::Library,
             needs_ipv6: false,
             about,
-            run,
+            body: Body::Plain(run),
         }
     }
 
@@ -85,14 +99,9 @@ impl Check {
         run: fn(&mut Ctx) -> CheckResult,
     ) -> Check {
         Check {
-            name,
-            step,
-            points,
             deadline: PROCESS_DEADLINE,
             kind: Kind::Process,
-            needs_ipv6: false,
-            about,
-            run,
+            ..Check::library(name, step, points, about, run)
         }
     }
 
@@ -109,6 +118,30 @@ impl Check {
         }
     }
 
+    /// A process check that runs `run` against `binary`.
+    pub const fn on_binary(
+        name: &'static str,
+        step: Step,
+        points: u32,
+        about: &'static str,
+        run: fn(&mut Ctx, Binary) -> CheckResult,
+        binary: Binary,
+    ) -> Check {
+        Check {
+            body: Body::OnBinary(run, binary),
+            ..Check::process(name, step, points, about, |_| Ok(()))
+        }
+    }
+
+    /// Runs the check (in the current process: the runner starts one per
+    /// check and calls this there).
+    pub fn run(&self, ctx: &mut Ctx) -> CheckResult {
+        match self.body {
+            Body::Plain(run) => run(ctx),
+            Body::OnBinary(run, binary) => run(ctx, binary),
+        }
+    }
+
     /// `lab1_rio::readn_every_split`: the name `cargo test` and the report use.
     pub fn id(&self) -> String {
         format!("{}::{}", lab_slug(self.step.lab), self.name)
@@ -121,45 +154,19 @@ impl Debug for Check {
     }
 }
 
-/// `lab1_rio`, `lab2_netutil`, `lab3_echoserver`, `lab4_echoclient`,
-/// `lab5_concurrency`.
+/// The lab's name, from the table of labs: `lab1_rio`, `lab2_netutil`, ….
+///
+/// # Panics
+/// When `lab` is not in [`crate::labs::LABS`]: a step of a lab that has no
+/// row (`cargo test -p grader --lib` names it first).
 pub fn lab_slug(lab: u8) -> &'static str {
-    match lab {
-        1 => "lab1_rio",
-        2 => "lab2_netutil",
-        3 => "lab3_echoserver",
-        4 => "lab4_echoclient",
-        _ => "lab5_concurrency",
+    match crate::labs::lab(lab) {
+        Some(l) => l.slug,
+        None => panic!("lab {lab} has a step but no row in grader::labs::LABS"),
     }
 }
 
-/// Why a check failed: expected vs observed, plus notes (offsets, seeds).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Failure {
-    /// What a correct implementation does.
-    pub expected: String,
-    /// What this one did.
-    pub observed: String,
-    /// Further lines: the first differing offset, the seed, a hint.
-    pub notes: Vec<String>,
-}
-
-impl Failure {
-    /// A failure with expected and observed behaviour.
-    pub fn new(expected: impl Display, observed: impl Display) -> Failure {
-        Failure {
-            expected: expected.to_string(),
-            observed: observed.to_string(),
-            notes: Vec::new(),
-        }
-    }
-
-    /// Adds a line of explanation.
-    pub fn note(mut self, note: impl Display) -> Failure {
-        self.notes.push(note.to_string());
-        self
-    }
-}
+pub use grader_sandbox::protocol::Failure;
 
 /// The context a check runs in: its step log and its deadline.
 pub struct Ctx {
@@ -185,7 +192,7 @@ impl Ctx {
     pub fn step(&mut self, text: impl Display) {
         self.steps += 1;
         let text = text.to_string().replace('\n', " ");
-        if !crate::runner::send(&crate::runner::Frame::Step { text: text.clone() }) {
+        if !channel::send(&Frame::Step { text: text.clone() }) {
             // Not a contained check (a unit test running it in-process):
             // `println!`, which the test harness captures.
             println!("step: {text}");
@@ -258,6 +265,64 @@ impl Ctx {
             Err(Failure::new(expected, observed))
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// A check process: the grader executable, started again to run one check.
+
+/// Called first thing by every grader executable: when this process was
+/// started to run one check, runs it and exits; otherwise returns.
+pub fn run_check_if_asked(checks: &[Check]) {
+    if std::env::var_os(CHANNEL_ENV).is_none() {
+        return;
+    }
+    let (proof, id) = match channel::take_channel() {
+        Ok(got) => got,
+        Err(e) => {
+            eprintln!("grader: this check process has no channel to its runner: {e}");
+            // SAFETY: _exit ends the process at once; nothing is running yet.
+            unsafe { libc::_exit(3) }
+        }
+    };
+    std::panic::set_hook(Box::new(|info| {
+        let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
+            s.to_string()
+        } else if let Some(s) = info.payload().downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "(a panic without a message)".to_string()
+        };
+        let place = info
+            .location()
+            .map(|l| format!(" (at {}:{}:{})", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        channel::send(&Frame::Panic {
+            text: format!("{msg}{place}"),
+        });
+    }));
+    let frame = match checks.iter().find(|c| c.id() == id) {
+        Some(check) => {
+            let mut ctx = Ctx::new(check.deadline);
+            match check.run(&mut ctx) {
+                Ok(()) => Frame::Pass { proof },
+                Err(failure) => Frame::Fail { proof, failure },
+            }
+        }
+        None => Frame::Fail {
+            proof,
+            failure: Failure::new(
+                format!("a check named {id} in this grader"),
+                "none: the grader executable is not the one that listed the checks",
+            ),
+        },
+    };
+    channel::send(&frame);
+    let _ = io::stdout().flush();
+    let _ = io::stderr().flush();
+    // _exit, not exit: nothing registered by the code under test runs after
+    // the verdict.
+    // SAFETY: _exit ends the process at once.
+    unsafe { libc::_exit(0) }
 }
 
 /// A failure for two byte strings that differ: lengths, contents cut near

@@ -15,8 +15,10 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::bins::{self, Binary};
 use crate::check::{Check, Kind};
+use crate::host::Host;
 use crate::labs;
-use crate::runner::{self, Runner, Verdict};
+use crate::runner::{self, Runner};
+use crate::verdict::Verdict;
 
 /// What a lab test target prints at the end when one of its checks failed:
 /// cargo runs the next target only if this one passed.
@@ -25,26 +27,25 @@ pub const STOPS_HERE: &str = "note: cargo stops at the first test target that fa
 /// Runs lab `lab`'s checks as a libtest-compatible test binary; never returns.
 pub fn test_main(lab: u8) -> ! {
     let checks = labs::all();
-    runner::run_check_if_asked(&checks);
+    crate::check::run_check_if_asked(&checks);
 
     let args = Arguments::from_args();
     let mine: Vec<Check> = checks.into_iter().filter(|c| c.step.lab == lab).collect();
-    let foreign = bins::foreign_binaries();
-    let skip_reason = skip_reason(&foreign);
+    let host = Host::detect();
 
     // Build only what the selected, runnable trials need.
     let selected: Vec<&Check> = mine
         .iter()
         .filter(|c| !args.is_filtered_out(&Trial::test(c.name, || Ok(())).with_kind(c.step.title)))
-        .filter(|c| c.kind == Kind::Process || skip_reason.is_none())
+        .filter(|c| host.why_not(c).is_none())
         .collect();
-    if let Some(why) = &skip_reason {
+    if let Some(why) = &host.foreign {
         eprintln!("note: {why}");
     }
     let runner = if args.list || selected.is_empty() {
         None
     } else {
-        match runner_for(&selected, |msg| eprintln!("grader: {msg}")) {
+        match runner_for(&selected, host.clone(), |msg| eprintln!("grader: {msg}")) {
             Ok(r) => Some(Arc::new(r)),
             Err(e) => {
                 eprintln!("grader: {e}");
@@ -56,9 +57,7 @@ pub fn test_main(lab: u8) -> ! {
     let trials = mine
         .into_iter()
         .map(|check| {
-            let skip = (check.kind == Kind::Library)
-                .then(|| skip_reason.clone())
-                .flatten();
+            let skip = host.why_not(&check);
             let runner = runner.clone();
             Trial::ignorable_test(check.name, move || {
                 if let Some(why) = skip {
@@ -71,7 +70,7 @@ pub fn test_main(lab: u8) -> ! {
                 match outcome.verdict {
                     Verdict::Passed => Ok(Completion::Completed),
                     Verdict::Skipped(why) => Ok(Completion::ignored_with(why)),
-                    _ => Err(Failed::from(outcome.explain())),
+                    _ => Err(Failed::from(crate::report::explain(&outcome))),
                 }
             })
             .with_kind(check.step.title)
@@ -89,7 +88,11 @@ pub fn test_main(lab: u8) -> ! {
 /// this process the subreaper of last resort, and takes official grading's
 /// uids ([`Isolation::from_env`]) when this process is root (with a note
 /// when it is not).
-pub fn runner_for(checks: &[&Check], mut progress: impl FnMut(&str)) -> Result<Runner, String> {
+pub fn runner_for(
+    checks: &[&Check],
+    host: Host,
+    mut progress: impl FnMut(&str),
+) -> Result<Runner, String> {
     runner::become_subreaper();
     let prepared = bins::prepare(&needed_binaries(checks), &mut progress)?;
     let uids = match Isolation::from_env()? {
@@ -110,8 +113,14 @@ pub fn runner_for(checks: &[&Check], mut progress: impl FnMut(&str)) -> Result<R
         }
         None => None,
     };
-    let runner = Runner::new(prepared.check_exe, prepared.sandbox, prepared.env, uids);
-    if !runner.ipv6 && checks.iter().any(|c| c.needs_ipv6) {
+    let runner = Runner::new(
+        prepared.check_exe,
+        prepared.sandbox,
+        prepared.env,
+        uids,
+        host,
+    );
+    if !runner.host.ipv6 && checks.iter().any(|c| c.needs_ipv6) {
         progress("this host has no IPv6 loopback (::1): the checks that need it are skipped");
     }
     Ok(runner)
@@ -124,22 +133,7 @@ pub fn needed_binaries(checks: &[&Check]) -> Vec<Binary> {
         .filter(|b| {
             checks
                 .iter()
-                .any(|c| c.kind == Kind::Process && c.step.lab == b.lab())
+                .any(|c| c.kind == Kind::Process && Some(c.step.lab) == b.lab())
         })
         .collect()
-}
-
-/// Why library checks are skipped, when a foreign binary is graded.
-pub fn skip_reason(foreign: &[(Binary, String)]) -> Option<String> {
-    if foreign.is_empty() {
-        return None;
-    }
-    let named: Vec<String> = foreign
-        .iter()
-        .map(|(b, p)| format!("{}={p}", b.override_var()))
-        .collect();
-    Some(format!(
-        "{} is set: grading that binary, so the in-process library checks (which test this workspace's Rust crates) are skipped",
-        named.join(" and ")
-    ))
 }

@@ -18,16 +18,22 @@
 //! - [`process`]: child processes with guards, line waits and fd counts;
 //! - [`bins`]: building (or naming) the lab binaries;
 //! - [`peers`]: echo servers under test, hostile clients and fake servers;
-//! - [`fakes`]: fake servers that record what an `echoclient` sends, and a
-//!   pseudo-terminal to type at it;
-//! - [`runner`]: a process per check, deadlines, process-group kills;
-//! - [`labs`]: the checks themselves;
-//! - [`harness`] and [`report`]: `cargo test` and the score report.
+//! - [`channel`]: the check process's side of its channel to the runner;
+//! - [`runner`]: a process per check, contained, and the runner's side;
+//! - [`verdict`]: judging what came back into a verdict;
+//! - [`labs`]: the checks themselves (lab 4's fake servers and terminal
+//!   live with lab 4's checks);
+//! - [`host`]: the one place that decides which checks run here and which
+//!   are skipped (no `::1`, a foreign binary);
+//! - [`harness`] and [`report`]: `cargo test` and the score report;
+//! - [`due`]: the labs due so far (`grader.toml`), which the report counts.
 
 pub mod bins;
+pub mod channel;
 pub mod check;
-pub mod fakes;
+pub mod due;
 pub mod harness;
+pub mod host;
 pub mod labs;
 pub mod peers;
 pub mod process;
@@ -35,5 +41,6 @@ pub mod report;
 pub mod runner;
 pub mod scripted;
 pub mod steps;
+pub mod verdict;
 
 pub use check::{Check, CheckResult, Ctx, Failure, Kind};

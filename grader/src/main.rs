@@ -8,9 +8,14 @@
 //! cargo run -p grader -- --gradescope results.json
 //! cargo run -p grader -- --markdown feedback.md   # the job summary's text, to a file
 //! cargo run -p grader -- --list-json              # the checks, their points, and which this host skips
+//! cargo run -p grader -- --json results.json      # the typed results every tool reads
+//! cargo run -p grader -- --due 1-2                # count labs 1 and 2 only (else grader.toml says)
+//! cargo run -p grader -- --provenance graded.json # what was graded, for the feedback's first line
 //! ```
-//! With `GITHUB_STEP_SUMMARY` set (in GitHub Actions), a markdown table is
-//! appended to it. Exits 0 only at full marks.
+//! With `GITHUB_STEP_SUMMARY` set (in GitHub Actions), the Markdown report
+//! is appended to it, and it names the run's commit (`GITHUB_SHA`). Exits 0
+//! only at full marks in the labs due (`grader.toml` at the workspace's
+//! root, see [`grader::due`]; every lab without one).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -21,11 +26,15 @@ use std::thread;
 use std::time::Instant;
 
 use grader::check::Check;
-use grader::runner::{self, Outcome, Runner, Verdict};
+use grader::due::{self, Due};
+use grader::host::Host;
+use grader::runner::{self, Runner};
+use grader::verdict::{Outcome, Verdict};
 use grader::{bins, harness, labs, report};
 use grader_sandbox::files::write_whole;
+use grader_sandbox::submission::{self, Provenance};
 
-const USAGE: &str = "usage: grader [--lab N] [--check PATTERN]... [--gradescope FILE] [--markdown FILE] [--jobs N] [--list-json]";
+const USAGE: &str = "usage: grader [--lab N] [--check PATTERN]... [--gradescope FILE] [--markdown FILE] [--json FILE] [--jobs N] [--list-json] [--due LABS] [--provenance FILE]";
 
 struct Options {
     lab: Option<u8>,
@@ -33,8 +42,13 @@ struct Options {
     checks: Vec<String>,
     gradescope: Option<PathBuf>,
     markdown: Option<PathBuf>,
+    json: Option<PathBuf>,
     list_json: bool,
     jobs: usize,
+    /// `--due`: wins over `grader.toml`.
+    due: Option<Due>,
+    /// `--provenance`: what was graded, as official grading says it.
+    provenance: Option<PathBuf>,
 }
 
 fn parse_args(labs: &[u8]) -> Result<Options, String> {
@@ -43,7 +57,10 @@ fn parse_args(labs: &[u8]) -> Result<Options, String> {
         checks: Vec::new(),
         gradescope: None,
         markdown: None,
+        json: None,
         list_json: false,
+        due: None,
+        provenance: None,
         jobs: thread::available_parallelism()
             .map_or(2, |n| n.get())
             .max(2),
@@ -68,7 +85,13 @@ fn parse_args(labs: &[u8]) -> Result<Options, String> {
             "--check" => opts.checks.push(value("--check")?),
             "--gradescope" => opts.gradescope = Some(PathBuf::from(value("--gradescope")?)),
             "--markdown" => opts.markdown = Some(PathBuf::from(value("--markdown")?)),
+            "--json" => opts.json = Some(PathBuf::from(value("--json")?)),
             "--list-json" => opts.list_json = true,
+            "--due" => {
+                opts.due =
+                    Some(due::parse_labs(&value("--due")?).map_err(|e| format!("--due: {e}"))?)
+            }
+            "--provenance" => opts.provenance = Some(PathBuf::from(value("--provenance")?)),
             "--jobs" => {
                 let v = value("--jobs")?;
                 opts.jobs = v
@@ -89,7 +112,7 @@ fn parse_args(labs: &[u8]) -> Result<Options, String> {
 
 fn main() -> ExitCode {
     let checks = labs::all();
-    runner::run_check_if_asked(&checks);
+    grader::check::run_check_if_asked(&checks);
 
     let mut lab_numbers: Vec<u8> = checks.iter().map(|c| c.step.lab).collect();
     lab_numbers.dedup();
@@ -111,18 +134,24 @@ fn main() -> ExitCode {
         eprintln!("grader: no check matches those options\n{USAGE}");
         return ExitCode::from(2);
     }
-    let foreign = bins::foreign_binaries();
-    let skip = harness::skip_reason(&foreign);
+    let host = Host::detect();
     if opts.list_json {
-        println!("{}", report::list_json(&selected, skip.as_deref()));
+        println!("{}", report::list_json(&selected, &host));
         return ExitCode::SUCCESS;
     }
+    let ctx = match context(&opts) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("grader: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let started = Instant::now();
-    if let Some(why) = &skip {
+    if let Some(why) = &host.foreign {
         eprintln!("note: {why}");
     }
     let refs: Vec<&Check> = selected.iter().collect();
-    let runner = match harness::runner_for(&refs, |m| eprintln!("grader: {m}")) {
+    let runner = match harness::runner_for(&refs, host, |m| eprintln!("grader: {m}")) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("grader: {e}");
@@ -135,18 +164,22 @@ fn main() -> ExitCode {
         selected.len(),
         opts.jobs
     );
-    let outcomes = run_all(&selected, &runner, skip.as_deref(), opts.jobs);
+    let outcomes = run_all(&selected, &runner, opts.jobs);
     runner::sweep_orphans();
 
-    for o in outcomes.iter().filter(|o| !o.passed() && !o.is_skipped()) {
-        println!("\n{}", o.explain());
+    for o in outcomes
+        .iter()
+        .filter(|o| !o.passed() && !o.is_skipped() && ctx.due.includes(o.check.step.lab))
+    {
+        println!("\n{}", report::explain(o));
     }
-    print!("{}", report::text(&outcomes));
+    print!("{}", report::text(&outcomes, &ctx.due));
     println!("({:.1} s)", started.elapsed().as_secs_f32());
 
     let files = [
-        (&opts.gradescope, report::gradescope_json(&outcomes)),
-        (&opts.markdown, report::markdown(&outcomes)),
+        (&opts.gradescope, report::gradescope_json(&outcomes, &ctx)),
+        (&opts.markdown, report::markdown(&outcomes, &ctx)),
+        (&opts.json, report::results_json(&outcomes)),
     ];
     for (path, text) in files {
         if let Some(path) = path {
@@ -161,12 +194,12 @@ fn main() -> ExitCode {
             .append(true)
             .create(true)
             .open(&path)
-            .and_then(|mut f| f.write_all(report::markdown(&outcomes).as_bytes()));
+            .and_then(|mut f| f.write_all(report::markdown(&outcomes, &ctx).as_bytes()));
         if let Err(e) = appended {
             eprintln!("grader: cannot append to GITHUB_STEP_SUMMARY: {e}");
         }
     }
-    let (got, max) = report::totals(&outcomes);
+    let (got, max) = report::due_totals(&outcomes, &ctx.due);
     if got == max {
         ExitCode::SUCCESS
     } else {
@@ -174,9 +207,66 @@ fn main() -> ExitCode {
     }
 }
 
+/// The labs due (`--due`, else `grader.toml`) and what was graded
+/// (`--provenance`, else the workflow's commit, else nothing).
+fn context(opts: &Options) -> Result<report::Context, String> {
+    let due = match &opts.due {
+        Some(d) => d.clone(),
+        None => due::from_workspace(&bins::workspace_root())?,
+    };
+    let graded = match &opts.provenance {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Some(
+                serde_json::from_str::<Provenance>(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
+            )
+        }
+        None => workflow_commit(),
+    };
+    Ok(report::Context { due, graded })
+}
+
+/// In GitHub Actions: the commit the run is for (`GITHUB_SHA`), its
+/// committer time, and the fingerprint of this copy of the grader, which
+/// is the student's own (feedback, not a mark).
+fn workflow_commit() -> Option<Provenance> {
+    let sha = std::env::var("GITHUB_SHA").ok().filter(|s| !s.is_empty())?;
+    let root = bins::workspace_root();
+    let committed_at = std::process::Command::new("git")
+        .args([
+            "show",
+            "-s",
+            "--date=iso-strict-local",
+            "--format=%cd",
+            &sha,
+        ])
+        .env("TZ", "UTC0")
+        .current_dir(&root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .replace("+00:00", "Z")
+        })
+        .filter(|t| !t.is_empty());
+    Some(Provenance {
+        commit: Some(sha),
+        committed_at,
+        submitted_at: None,
+        picked_by: "the commit this workflow run is for (your repository's copy of the grader: \
+                    feedback, not a mark)"
+            .to_string(),
+        grader: format!("{:016x}", submission::fingerprint(&root.join("grader"))),
+    })
+}
+
 /// Runs the checks on `jobs` worker threads, printing a progress line as
 /// each finishes; returns the outcomes in registry order.
-fn run_all(checks: &[Check], runner: &Runner, skip: Option<&str>, jobs: usize) -> Vec<Outcome> {
+fn run_all(checks: &[Check], runner: &Runner, jobs: usize) -> Vec<Outcome> {
     let queue = Arc::new(Mutex::new(
         checks
             .iter()
@@ -193,10 +283,8 @@ fn run_all(checks: &[Check], runner: &Runner, skip: Option<&str>, jobs: usize) -
                 loop {
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
                     let Some((i, check)) = next else { break };
-                    let outcome = match (check.kind, skip) {
-                        (grader::Kind::Library, Some(why)) => Outcome::skipped(check, why),
-                        _ => runner.run(&check),
-                    };
+                    // Skipped or run: the runner asks the host (grader::host).
+                    let outcome = runner.run(&check);
                     let _ = tx.send((i, outcome));
                 }
             });

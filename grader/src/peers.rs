@@ -83,6 +83,11 @@ impl EchoServer {
         let addr = self.addr(ip);
         ctx.step(format!("connect to {addr}"));
         let stream = TcpStream::connect_timeout(&addr, ctx.budget(PATIENCE)).map_err(|e| {
+            // A refused connection to a server that was listening most
+            // likely means it has just died: its listening socket closes
+            // before its exit is reported. Give that exit a moment to be
+            // seen, so the state line says how it ended, not "still running".
+            self.proc.wait_exit(Duration::from_millis(500));
             Failure::new(
                 format!("a connection to {addr}"),
                 format!("{e} ({})", self.proc.describe()),
@@ -165,13 +170,7 @@ pub fn expect_echo(
     ctx.step(what);
     let mut f = crate::check::bytes_failure(expected, &got);
     if let Some(e) = err {
-        f = f.note(match e.kind() {
-            ErrorKind::WouldBlock | ErrorKind::TimedOut => {
-                "then nothing more came before the deadline".to_string()
-            }
-            ErrorKind::UnexpectedEof => "then the server closed the connection".to_string(),
-            _ => format!("then the read failed: {e}"),
-        });
+        f = f.note(read_stopped(&e));
     }
     Err(f)
 }
@@ -357,5 +356,24 @@ impl StreamingClient {
 impl Drop for StreamingClient {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// All 256 byte values in lines, then CRLF lines and invalid UTF-8: what
+/// a binary-safe echo gives back untouched.
+pub fn binary_message() -> Vec<u8> {
+    let mut msg: Vec<u8> = (0..=255u8).collect();
+    msg.extend_from_slice(b"\r\nCRLF line\r\n\xff\xfe\x00 not UTF-8\n\x00");
+    msg
+}
+
+/// Why a read of the echo stopped short, as a note for its failure.
+pub fn read_stopped(e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => {
+            "then nothing more came before the deadline".to_string()
+        }
+        ErrorKind::UnexpectedEof => "then the server closed the connection".to_string(),
+        _ => format!("then the read failed: {e}"),
     }
 }

@@ -1,14 +1,24 @@
-//! The score report: the terminal table, Gradescope's `results.json`, and
-//! the GitHub Actions job summary.
+//! The score report: the terminal table, Gradescope's `results.json`, the
+//! GitHub Actions job summary, and the typed results every tool reads
+//! ([`results`], `--json`).
 //!
-//! All three are views of the same list of [`Outcome`]s, in registry order.
+//! All three are views of the same list of [`Outcome`]s, in registry order,
+//! and the two in Markdown begin alike: what was graded (commit, time, why
+//! that commit, the grader's fingerprint), then a table of points and
+//! checks passed per lab. The job summary and the gradebook's feedback then
+//! list only the failures, each folded; a regrade request is settled from
+//! their first lines. Labs not due yet (`grader.toml`, [`crate::due`]) are
+//! shown and not counted.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use grader_sandbox::submission::Provenance;
+
 use crate::check::lab_slug;
-use crate::runner::{Outcome, Verdict};
+use crate::due::Due;
+use crate::verdict::{Outcome, Verdict};
 
 /// Points earned and possible over `outcomes`; skipped checks count in neither.
 pub fn totals<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> (u32, u32) {
@@ -47,15 +57,72 @@ fn word(v: &Verdict) -> &'static str {
     }
 }
 
-/// The terminal report: each check ✓/✗ with points, a subtotal per lab,
-/// then `Score: X/Y`.
-pub fn text(outcomes: &[Outcome]) -> String {
+/// What every view of the report is told besides the outcomes: which labs
+/// are due, and what was graded (official grading and the workflow know a
+/// commit; a student's terminal need not).
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The labs that count.
+    pub due: Due,
+    /// The commit, why it was picked, and the grader; `None` to leave the
+    /// line out.
+    pub graded: Option<Provenance>,
+}
+
+impl Default for Context {
+    fn default() -> Context {
+        Context {
+            due: Due::All,
+            graded: None,
+        }
+    }
+}
+
+/// Points earned and possible over the checks of the due labs.
+pub fn due_totals(outcomes: &[Outcome], due: &Due) -> (u32, u32) {
+    totals(outcomes.iter().filter(|o| due.includes(o.check.step.lab)))
+}
+
+/// `(passed, run)` over the checks that were not skipped.
+fn passes<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> (usize, usize) {
+    outcomes
+        .into_iter()
+        .filter(|o| !o.is_skipped())
+        .fold((0, 0), |(p, n), o| (p + usize::from(o.passed()), n + 1))
+}
+
+fn of_lab(outcomes: &[Outcome], lab: u8) -> Vec<&Outcome> {
+    outcomes
+        .iter()
+        .filter(|o| o.check.step.lab == lab)
+        .collect()
+}
+
+/// `Score: 53/53 (labs 1–2 due; the others are not counted)` or `Score: X/Y`.
+fn score_line(outcomes: &[Outcome], due: &Due) -> String {
+    let (got, max) = due_totals(outcomes, due);
+    match due.describe() {
+        Some(which) => format!("Score: {got}/{max} ({which}; the others are not counted yet)"),
+        None => format!("Score: {got}/{max}"),
+    }
+}
+
+/// The terminal report: each check ✓/✗ with points and a subtotal per due
+/// lab, one line per lab not due yet, then `Score: X/Y`.
+pub fn text(outcomes: &[Outcome], due: &Due) -> String {
     let mut s = String::new();
     for lab in labs(outcomes) {
-        let of_lab: Vec<&Outcome> = outcomes
-            .iter()
-            .filter(|o| o.check.step.lab == lab)
-            .collect();
+        let of_lab = of_lab(outcomes, lab);
+        let (got, max) = totals(of_lab.iter().copied());
+        if !due.includes(lab) {
+            let (p, n) = passes(of_lab.iter().copied());
+            let _ = writeln!(
+                s,
+                "\n{}: not due yet ({got}/{max} so far, {p} of {n} checks pass; not counted)",
+                lab_slug(lab)
+            );
+            continue;
+        }
         let _ = writeln!(s, "\n{}", lab_slug(lab));
         for o in &of_lab {
             let pts = if o.is_skipped() {
@@ -78,12 +145,10 @@ pub fn text(outcomes: &[Outcome]) -> String {
                 o.check.step.title
             );
         }
-        let (got, max) = totals(of_lab.iter().copied());
         let _ = writeln!(s, "  {:<54} {:>7}", "subtotal", format!("{got}/{max}"));
     }
     s.push_str(&skipped_text(outcomes));
-    let (got, max) = totals(outcomes);
-    let _ = writeln!(s, "\nScore: {got}/{max}");
+    let _ = writeln!(s, "\n{}", score_line(outcomes, due));
     s
 }
 
@@ -114,11 +179,55 @@ pub fn skipped(outcomes: &[Outcome]) -> Vec<(String, Vec<String>)> {
     groups
 }
 
+/// The head every Markdown view starts with: what was graded (when known),
+/// then one row per lab (points, checks passed), then the total. Plain
+/// Markdown (a table, code spans, bold): Gradescope renders it as GitHub does.
+fn head(outcomes: &[Outcome], ctx: &Context) -> String {
+    let (got, max) = due_totals(outcomes, &ctx.due);
+    let mut s = format!("## echo-lab grader: {got}/{max}\n\n");
+    if let Some(graded) = &ctx.graded {
+        let _ = writeln!(s, "{}\n", graded.markdown());
+    }
+    if let Some(which) = ctx.due.describe() {
+        let _ = writeln!(
+            s,
+            "This run counts the labs due so far ({which}, from `grader.toml`); the others are shown, not counted.\n"
+        );
+    }
+    s.push_str("| lab | points | checks passed |\n|---|---:|---:|\n");
+    let (mut all_p, mut all_n) = (0, 0);
+    for lab in labs(outcomes) {
+        let of_lab = of_lab(outcomes, lab);
+        let (g, m) = totals(of_lab.iter().copied());
+        let (p, n) = passes(of_lab.iter().copied());
+        if ctx.due.includes(lab) {
+            all_p += p;
+            all_n += n;
+            let _ = writeln!(s, "| {} | {g}/{m} | {p}/{n} |", lab_slug(lab));
+        } else {
+            let _ = writeln!(s, "| {} | not due yet ({g}/{m}) | {p}/{n} |", lab_slug(lab));
+        }
+    }
+    let _ = writeln!(s, "| **total** | **{got}/{max}** | **{all_p}/{all_n}** |\n");
+    for (why, ids) in skipped(outcomes) {
+        let ids: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
+        let _ = writeln!(
+            s,
+            "Skipped, in neither score nor maximum: {} — {why}\n",
+            ids.join(", ")
+        );
+    }
+    s
+}
+
 /// Gradescope's results format.
 #[derive(Serialize)]
 struct Results {
     score: u32,
     output: String,
+    /// How Gradescope renders `output`, and each test's: Markdown.
+    output_format: &'static str,
+    test_output_format: &'static str,
     tests: Vec<TestResult>,
     /// Ours, for tools that read the file (Gradescope keeps it, unshown).
     extra_data: ResultsExtra,
@@ -128,6 +237,11 @@ struct Results {
 struct ResultsExtra {
     max_score: u32,
     skipped: Vec<Skipped>,
+    /// The labs counted (`null`: every lab).
+    due_labs: Option<Vec<u8>>,
+    /// What was graded, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    graded: Option<Provenance>,
 }
 
 #[derive(Serialize)]
@@ -155,21 +269,28 @@ struct TestExtra {
     lab: u8,
 }
 
-/// Gradescope's `results.json`: top-level `score`, and per check `name`,
-/// `score`, `max_score`, `status` and a student-readable `output`.
-pub fn gradescope_json(outcomes: &[Outcome]) -> String {
-    let (got, max) = totals(outcomes);
+/// Gradescope's `results.json`: top-level `score` (the due labs'), an
+/// `output` that starts with what was graded and the per-lab table, and per
+/// check of a due lab `name`, `score`, `max_score`, `status` and a
+/// student-readable `output`, all Markdown.
+pub fn gradescope_json(outcomes: &[Outcome], ctx: &Context) -> String {
+    let (got, max) = due_totals(outcomes, &ctx.due);
     let results = Results {
         score: got,
         output: format!(
-            "Score: {got}/{max}. Run `cargo test -p grader` to see the same checks on your machine.\n{}",
-            skipped_text(outcomes).trim_start()
-        )
-        .trim_end()
-        .to_string(),
+            "{}{}",
+            head(outcomes, ctx),
+            if got == max {
+                "Every check passed; each is listed below with what it checks."
+            } else {
+                "Each check below says what failed and which handout step explains it; `cargo test -p grader` shows the same on your machine."
+            }
+        ),
+        output_format: "md",
+        test_output_format: "md",
         tests: outcomes
             .iter()
-            .filter(|o| !o.is_skipped())
+            .filter(|o| !o.is_skipped() && ctx.due.includes(o.check.step.lab))
             .map(|o| TestResult {
                 name: format!(
                     "{} — step {}: {}",
@@ -181,9 +302,9 @@ pub fn gradescope_json(outcomes: &[Outcome]) -> String {
                 max_score: o.check.points,
                 status: if o.passed() { "passed" } else { "failed" },
                 output: if o.passed() {
-                    format!("{}\n{}", o.check.about, o.check.step.link())
+                    format!("{}\n\n`{}`", o.check.about, o.check.step.link())
                 } else {
-                    o.explain()
+                    fenced(&explain(o))
                 },
                 visibility: "visible",
                 extra_data: TestExtra {
@@ -206,88 +327,349 @@ pub fn gradescope_json(outcomes: &[Outcome]) -> String {
                     _ => None,
                 })
                 .collect(),
+            due_labs: ctx.due.labs().map(<[u8]>::to_vec),
+            graded: ctx.graded.clone(),
         },
     };
     serde_json::to_string_pretty(&results).unwrap_or_default()
 }
 
-/// A markdown table for `$GITHUB_STEP_SUMMARY`: one row per check, a row
-/// per lab subtotal, and the score; failures in collapsible blocks.
-pub fn markdown(outcomes: &[Outcome]) -> String {
-    let (got, max) = totals(outcomes);
-    let mut s = format!(
-        "## echo-lab grader: {got}/{max}\n\n| | check | step | points |\n|---|---|---|---|\n"
-    );
-    for lab in labs(outcomes) {
-        let of_lab: Vec<&Outcome> = outcomes
-            .iter()
-            .filter(|o| o.check.step.lab == lab)
-            .collect();
-        for o in &of_lab {
-            let pts = if o.is_skipped() {
-                "skipped".to_string()
-            } else {
-                format!("{}/{}", o.score(), o.check.points)
-            };
-            let _ = writeln!(
-                s,
-                "| {} | `{}` | {}.{} {} | {pts} |",
-                mark(o),
-                o.check.id(),
-                lab,
-                o.check.step.number,
-                o.check.step.title
-            );
+/// `text` in a fence that its own backticks cannot close.
+fn fenced(text: &str) -> String {
+    let mut fence = "```".to_string();
+    while text.contains(fence.as_str()) {
+        fence.push('`');
+    }
+    format!("{fence}text\n{text}\n{fence}")
+}
+
+/// The step whose starter `todo!()` a failure ran into, from the panic the
+/// todo raised (in the check, or in a binary's stderr): `(lab, step)`.
+fn todo_step(o: &Outcome) -> Option<(u8, u8)> {
+    let said = explain(o);
+    let at = said.find("not yet implemented: lab ")? + "not yet implemented: lab ".len();
+    let mut words = said[at..].split_whitespace();
+    let lab = words.next()?.parse().ok()?;
+    (words.next()? == "step").then_some(())?;
+    let step = words.next()?.trim_end_matches(':').parse().ok()?;
+    Some((lab, step))
+}
+
+/// At most this many lines of one explanation in the Markdown feedback
+/// (the full text is in `results.json` and in `cargo test -p grader`).
+const MAX_LINES: usize = 40;
+
+fn cut(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= MAX_LINES {
+        return text.to_string();
+    }
+    format!(
+        "{}\n  … ({} more lines: `cargo test -p grader` prints them all)\n{}",
+        lines[..MAX_LINES - 1].join("\n"),
+        lines.len() - MAX_LINES,
+        lines[lines.len() - 1]
+    )
+}
+
+/// The job summary and the gradebook's `feedback.md`: [`head`], one line
+/// per lab for its passing checks, then only the failures of the due labs,
+/// each folded. Failures that stop at the same starter `todo!()` fold into
+/// one block (the first explained in full, the others named), so that a
+/// fresh starter's feedback stays short.
+pub fn markdown(outcomes: &[Outcome], ctx: &Context) -> String {
+    let mut s = head(outcomes, ctx);
+    for lab in labs(outcomes).into_iter().filter(|&l| ctx.due.includes(l)) {
+        let of_lab = of_lab(outcomes, lab);
+        let (p, n) = passes(of_lab.iter().copied());
+        let line = match (p, n) {
+            (_, 0) => continue,
+            (0, _) => format!("✗ {}: none of its {n} checks passed.", lab_slug(lab)),
+            (p, n) if p == n => format!("✓ {}: all {n} checks passed.", lab_slug(lab)),
+            (p, n) => format!("◐ {}: {p} of {n} checks passed.", lab_slug(lab)),
+        };
+        let _ = writeln!(s, "{line}  ");
+    }
+    let failing: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| !o.passed() && !o.is_skipped() && ctx.due.includes(o.check.step.lab))
+        .collect();
+    if failing.is_empty() {
+        return s;
+    }
+    let _ = writeln!(s, "\n### What failed ({} checks)\n", failing.len());
+    let mut shown_todo: Vec<(u8, u8)> = Vec::new();
+    for o in &failing {
+        match todo_step(o) {
+            Some(todo) if shown_todo.contains(&todo) => {}
+            Some(todo) => {
+                shown_todo.push(todo);
+                let same: Vec<&&Outcome> = failing
+                    .iter()
+                    .filter(|f| todo_step(f) == Some(todo))
+                    .collect();
+                let points: u32 = same.iter().map(|f| f.check.points).sum();
+                let title = crate::steps::ALL
+                    .iter()
+                    .find(|st| (st.lab, st.number) == todo)
+                    .map_or(String::new(), |st| format!(" ({})", st.title));
+                let ids: Vec<String> = same.iter().map(|f| format!("`{}`", f.check.name)).collect();
+                let _ = writeln!(
+                    s,
+                    "<details><summary>✗ {} {} ({points} points) stop at the starter's <code>todo!()</code> of lab {} step {}{title}</summary>\n\n{}\n\nThe first of them:\n\n{}\n</details>\n",
+                    same.len(),
+                    if same.len() == 1 { "check" } else { "checks" },
+                    todo.0,
+                    todo.1,
+                    ids.join(", "),
+                    fenced(&cut(&explain(o)))
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "<details><summary>✗ {} ({}, {} points)</summary>\n\n{}\n</details>\n",
+                    o.check.id(),
+                    word(&o.verdict),
+                    o.check.points,
+                    fenced(&cut(&explain(o)))
+                );
+            }
         }
-        let (g, m) = totals(of_lab.iter().copied());
-        let _ = writeln!(s, "| | **{}** | | **{g}/{m}** |", lab_slug(lab));
-    }
-    let _ = writeln!(s, "\n**Score: {got}/{max}**\n");
-    for (why, ids) in skipped(outcomes) {
-        let ids: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
-        let _ = writeln!(
-            s,
-            "Skipped, in neither score nor maximum: {} — {why}\n",
-            ids.join(", ")
-        );
-    }
-    for o in outcomes.iter().filter(|o| !o.passed() && !o.is_skipped()) {
-        let _ = writeln!(
-            s,
-            "<details><summary>✗ {}</summary>\n\n```text\n{}\n```\n</details>\n",
-            o.check.id(),
-            o.explain()
-        );
     }
     s
 }
 
-/// The checks as JSON, without running them: `[{"id", "lab", "points",
-/// "skipped"}]`, `skipped` being why this host (or a foreign binary) will
-/// not run it, or `null`. Official grading reads it for the maximum.
-pub fn list_json(checks: &[crate::check::Check], foreign_skip: Option<&str>) -> String {
-    #[derive(Serialize)]
-    struct Listed {
-        id: String,
-        lab: u8,
-        points: u32,
-        skipped: Option<String>,
-    }
-    let ipv6 = crate::runner::has_ipv6_loopback();
+/// The checks as JSON ([`grader_sandbox::protocol::Listed`]), without
+/// running them: id, lab, step, points, and `skipped`, why this host (or a
+/// foreign binary) will not run it, or `null`. Official grading reads it
+/// for the maximum; the book's check reads it for each step's checks.
+pub fn list_json(checks: &[crate::check::Check], host: &crate::host::Host) -> String {
+    use grader_sandbox::protocol::Listed;
     let listed: Vec<Listed> = checks
         .iter()
         .map(|c| Listed {
             id: c.id(),
             lab: c.step.lab,
+            step: c.step.number,
+            step_title: c.step.title.to_string(),
+            handout: c.step.link(),
             points: c.points,
-            skipped: if c.kind == crate::check::Kind::Library && foreign_skip.is_some() {
-                foreign_skip.map(str::to_string)
-            } else if c.needs_ipv6 && !ipv6 {
-                Some(crate::runner::NO_IPV6.to_string())
-            } else {
-                None
-            },
+            skipped: host.why_not(c),
         })
         .collect();
     serde_json::to_string_pretty(&listed).unwrap_or_default()
+}
+
+/// The typed results ([`grader_sandbox::protocol::Results`]) that tools
+/// read instead of the words above: `cargo run -p grader -- --json FILE`.
+pub fn results(outcomes: &[Outcome]) -> grader_sandbox::protocol::Results {
+    use grader_sandbox::protocol::{self, CheckResult};
+    let (score, max_score) = totals(outcomes);
+    let checks = outcomes
+        .iter()
+        .map(|o| CheckResult {
+            id: o.check.id(),
+            lab: o.check.step.lab,
+            step: o.check.step.number,
+            step_title: o.check.step.title.to_string(),
+            handout: o.check.step.link(),
+            score: o.score(),
+            max_score: o.check.points,
+            verdict: match &o.verdict {
+                Verdict::Passed => protocol::Verdict::Passed,
+                Verdict::Failed(_) => protocol::Verdict::Failed,
+                Verdict::Panicked(_) => protocol::Verdict::Panicked,
+                Verdict::Aborted(_) => protocol::Verdict::EndedEarly,
+                Verdict::TimedOut(_) => protocol::Verdict::TimedOut,
+                Verdict::Skipped(_) => protocol::Verdict::Skipped,
+            },
+            skip_reason: match &o.verdict {
+                Verdict::Skipped(why) => Some(why.clone()),
+                _ => None,
+            },
+            explanation: (!o.passed() && !o.is_skipped()).then(|| explain(o)),
+        })
+        .collect();
+    protocol::Results {
+        version: protocol::RESULTS_VERSION,
+        score,
+        max_score,
+        checks,
+    }
+}
+
+/// [`results`] as pretty JSON.
+pub fn results_json(outcomes: &[Outcome]) -> String {
+    serde_json::to_string_pretty(&results(outcomes)).unwrap_or_default()
+}
+
+/// The CS144-style explanation of a failure: the steps up to the one that
+/// failed, expected vs observed, and the handout step.
+pub fn explain(o: &Outcome) -> String {
+    let mut s = String::new();
+    let head = match &o.verdict {
+        Verdict::Passed => return format!("{} passed", o.check.id()),
+        Verdict::Skipped(why) => return format!("{} skipped: {why}", o.check.id()),
+        Verdict::Failed(_) => "FAILED",
+        Verdict::Panicked(_) => "PANICKED",
+        Verdict::Aborted(_) => "ENDED EARLY",
+        Verdict::TimedOut(_) => "TIMED OUT",
+    };
+    s.push_str(&format!("{} {head}", o.check.id()));
+    s.push_str(&format!("\n  checks: {}", o.check.about));
+    if o.steps.is_empty() {
+        s.push_str("\n  before its first step:");
+    } else {
+        s.push_str(" — after these steps:");
+    }
+    let last = o.steps.len();
+    for (i, step) in o.steps.iter().enumerate() {
+        let mark = if i + 1 == last { "   <- here" } else { "" };
+        s.push_str(&format!("\n  {:>2}. {step}{mark}", i + 1));
+    }
+    match &o.verdict {
+        Verdict::Failed(f) => {
+            s.push_str(&format!("\n      expected: {}", f.expected));
+            s.push_str(&format!("\n      observed: {}", f.observed));
+            for n in &f.notes {
+                s.push_str(&format!("\n      {n}"));
+            }
+        }
+        Verdict::Panicked(msg) => {
+            s.push_str(&format!("\n      panicked: {}", msg.trim()));
+            if msg.contains("not yet implemented") {
+                s.push_str("\n      (a todo!() of the starter: this step is still to write)");
+            }
+        }
+        Verdict::Aborted(what) => s.push_str(&format!("\n      {what}")),
+        Verdict::TimedOut(d) => {
+            s.push_str(&format!(
+                "\n      no result within {} s: the step above never finished \
+                 (an endless loop, or a read/accept/write that blocks forever); \
+                 it was killed with everything it started",
+                d.as_secs_f32()
+            ));
+        }
+        Verdict::Passed | Verdict::Skipped(_) => {}
+    }
+    if let Some(left) = &o.leftovers {
+        s.push_str(&format!("\n      {left}"));
+    }
+    let stray = o.stray_output.trim_end();
+    if !stray.is_empty() {
+        s.push_str("\n  output of the code under test:");
+        for line in stray.lines().take(20) {
+            s.push_str(&format!("\n    | {line}"));
+        }
+    }
+    s.push_str(&format!("\n  help: {}", o.check.step.link()));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::check::{Check, CheckResult, Ctx};
+    use crate::steps::{LAB1_READN, LAB1_WRITEN, LAB3_ECHO};
+
+    fn nothing(_: &mut Ctx) -> CheckResult {
+        Ok(())
+    }
+
+    fn outcome(name: &'static str, step: crate::steps::Step, verdict: Verdict) -> Outcome {
+        Outcome {
+            check: Check::library(name, step, 2, "a behaviour", nothing),
+            verdict,
+            steps: vec!["a step".to_string()],
+            stray_output: String::new(),
+            leftovers: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn todo(lab: u8, step: u8) -> Verdict {
+        Verdict::Panicked(format!(
+            "not yet implemented: lab {lab} step {step}: x — see labs/src/x.md"
+        ))
+    }
+
+    fn outcomes() -> Vec<Outcome> {
+        vec![
+            outcome("readn_a", LAB1_READN, todo(1, 1)),
+            outcome("readn_b", LAB1_READN, todo(1, 1)),
+            outcome("writen_a", LAB1_WRITEN, Verdict::Passed),
+            outcome(
+                "writen_b",
+                LAB1_WRITEN,
+                Verdict::Failed(crate::Failure::default()),
+            ),
+            outcome("echo_a", LAB3_ECHO, todo(3, 1)),
+        ]
+    }
+
+    /// What was graded first, then the per-lab table; only failures after,
+    /// those at one `todo!()` in one fold.
+    #[test]
+    fn markdown_starts_with_what_was_graded_and_folds_failures() {
+        let ctx = Context {
+            due: Due::All,
+            graded: Some(Provenance {
+                commit: Some("c8877f1a362d0123456789abcdef0123456789ab".into()),
+                committed_at: Some("2026-11-25T12:00:00Z".into()),
+                submitted_at: None,
+                picked_by: "the head of the default branch (no deadline)".into(),
+                grader: "00ff".into(),
+            }),
+        };
+        let md = markdown(&outcomes(), &ctx);
+        let mut lines = md.lines();
+        assert_eq!(lines.next(), Some("## echo-lab grader: 2/10"));
+        assert_eq!(lines.next(), Some(""));
+        assert_eq!(
+            lines.next(),
+            Some(
+                "**Graded:** commit `c8877f1a362d` (2026-11-25T12:00:00Z), the head of the default branch (no deadline). Grader `00ff`."
+            )
+        );
+        assert!(md.contains("| lab1_rio | 2/8 | 1/4 |"), "{md}");
+        assert!(md.contains("| lab3_echoserver | 0/2 | 0/1 |"), "{md}");
+        assert!(md.contains("◐ lab1_rio: 1 of 4 checks passed."), "{md}");
+        assert_eq!(md.matches("<details>").count(), 3, "{md}");
+        assert!(md.contains("✗ 2 checks (4 points) stop at the starter's <code>todo!()</code> of lab 1 step 1 (readn)"), "{md}");
+        assert!(md.contains("`readn_a`, `readn_b`"), "{md}");
+        assert!(
+            !md.contains("writen_a PANICKED") && !md.contains("lab1_rio::writen_a"),
+            "{md}"
+        );
+    }
+
+    /// A lab not due is shown, not counted, and its failures are not listed.
+    #[test]
+    fn labs_not_due_are_shown_and_not_counted() {
+        let ctx = Context {
+            due: Due::Labs(vec![1]),
+            graded: None,
+        };
+        let all = outcomes();
+        assert_eq!(due_totals(&all, &ctx.due), (2, 8));
+        let md = markdown(&all, &ctx);
+        assert!(md.starts_with("## echo-lab grader: 2/8\n"), "{md}");
+        assert!(
+            md.contains("| lab3_echoserver | not due yet (0/2) | 0/1 |"),
+            "{md}"
+        );
+        assert!(!md.contains("lab 3 step 1"), "{md}");
+        let text = text(&all, &ctx.due);
+        assert!(text.contains("lab3_echoserver: not due yet"), "{text}");
+        assert!(text.contains("Score: 2/8 (lab 1 due;"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&gradescope_json(&all, &ctx)).unwrap();
+        assert_eq!(json["output_format"], "md");
+        assert_eq!(json["test_output_format"], "md");
+        assert_eq!(json["extra_data"]["due_labs"], serde_json::json!([1]));
+        assert_eq!(json["tests"].as_array().unwrap().len(), 4);
+        assert_eq!(json["score"], 2);
+    }
 }

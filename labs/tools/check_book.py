@@ -14,17 +14,19 @@ gone only logs an error. So, after `mdbook build labs`:
    in the HTML;
 5. every check a lab page cites (the backticked names after `**Checks:**`
    in a `## Step N: …` section) exists in grader/src/labs/; and, given
-   `--grader-report FILE` (what `cargo run -p grader` printed), each step
+   `--grader-checks FILE` (what `cargo run -p grader -- --list-json`
+   printed: the grader's typed list of checks), each step
    cites exactly the checks the grader files under that step, each lab
    page's `**Points:** N` is the lab's total, and the instructor's table
    gives each step's checks and points as the report does.
 
-Usage: python3 labs/tools/check_book.py [--grader-report FILE] [LABS_DIR]
+Usage: python3 labs/tools/check_book.py [--grader-checks FILE] [LABS_DIR]
 (default: the labs/ folder this script is in). Exit 0 when clean, 1 with one
 line per problem.
 """
 
 import html.parser
+import json
 import os
 import re
 import sys
@@ -202,27 +204,21 @@ TICKED = re.compile(r"`([a-z0-9_]+)`")
 LAB_PAGES = {"lab1_rio": "lab1-rio.md", "lab2_netutil": "lab2-netutil.md",
              "lab3_echoserver": "lab3-echoserver.md", "lab4_echoclient": "lab4-echoclient.md",
              "lab5_concurrency": "lab5-concurrency.md"}
-# `  ✓ readn_every_split      2/2  step 1: readn`, `… 0/1  step 4: readlineb  (failed)`
-REPORTED = re.compile(
-    r"^\s+\S (?P<name>[a-z0-9_]+)\s+(?:\d+/(?P<points>\d+)|skipped)\s+"
-    r"step (?P<step>\d+): (?P<title>.+?)(?:\s+\((?:failed|panicked|timed out)\))?$"
-)
 LAB_POINTS = re.compile(r"^\*\*Points:\*\* (\d+)\b", re.M)
 # `| Lab 1: rio | 1: readn | 6 | 8 |` (the lab column may be empty)
 TABLE_ROW = re.compile(r"^\|[^|]*\| (\d+): ([^|]+?) \| (\d+) \| (\d+) \|$", re.M)
 
 
 def read_report(path):
-    """{lab slug: {title: (step number, [names], points)}} from the score report."""
-    labs, lab = {}, None
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line in LAB_PAGES:
-            lab = labs.setdefault(line, {})
-            continue
-        m = REPORTED.match(line)
-        if m and lab is not None:
-            number, names, points = lab.get(m["title"], (int(m["step"]), [], 0))
-            lab[m["title"]] = (number, names + [m["name"]], points + int(m["points"] or 0))
+    """{lab slug: {title: (step number, [names], points)}} from the grader's
+    typed list of checks (`--list-json`: id, lab, step, step_title, points)."""
+    labs = {}
+    for check in json.loads(Path(path).read_text(encoding="utf-8")):
+        slug, name = check["id"].split("::", 1)
+        lab = labs.setdefault(slug, {})
+        title = check["step_title"]
+        number, names, points = lab.get(title, (check["step"], [], 0))
+        lab[title] = (number, names + [name], points + check["points"])
     return labs
 
 
@@ -265,7 +261,7 @@ def check_cited(root, report, problems):
 
     reported = read_report(report) if report else {}
     if report and not reported:
-        problems.append(f"{report}: no checks found (is it what `cargo run -p grader` printed?)")
+        problems.append(f"{report}: no checks found (is it what `cargo run -p grader -- --list-json` printed?)")
     count = 0
     table = {}
     instructor = root / "src" / "instructor.md"
@@ -312,9 +308,9 @@ def check_cited(root, report, problems):
 def main():
     args = sys.argv[1:]
     report = None
-    if args[:1] == ["--grader-report"]:
+    if args[:1] == ["--grader-checks"]:
         if len(args) < 2:
-            print("check_book: --grader-report needs a file")
+            print("check_book: --grader-checks needs a file")
             return 2
         report, args = args[1], args[2:]
     root = Path(args[0]).resolve() if args else Path(__file__).resolve().parent.parent
@@ -330,7 +326,7 @@ def main():
     for p in problems:
         print(f"check_book: {p}")
     verdict = "ok" if not problems else f"{len(problems)} problem(s)"
-    against = " (against the grader's report)" if report else ""
+    against = " (against the grader's list of checks)" if report else ""
     print(
         f"check_book: {includes} includes, {pages} pages, {links} links, "
         f"{steps} grader step anchors, {cited} cited checks{against}: {verdict}"

@@ -11,6 +11,7 @@
 //! grader's containment would be reparented to us, and is found, named and
 //! killed.
 
+use grader_sandbox::protocol::{Results, Verdict};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -283,7 +284,15 @@ fn try_cheat(c: &Cheat, copy: &Path, target: &Path) -> Result<Vec<String>, Strin
                     indent(&out.text)
                 ));
             } else {
-                problems.extend(judge_report(&out.text, c.expect == Expect::TimedOut));
+                match &out.results {
+                    Some(results) => {
+                        problems.extend(judge_results(results, c.expect == Expect::TimedOut))
+                    }
+                    None => problems.push(format!(
+                        "the grader wrote no results:\n{}",
+                        indent(&out.text)
+                    )),
+                }
             }
         }
     }
@@ -298,40 +307,31 @@ fn try_cheat(c: &Cheat, copy: &Path, target: &Path) -> Result<Vec<String>, Strin
     Ok(problems)
 }
 
-/// Problems in the grader's report: any check that earned points, or (for
-/// `timed_out`) failed otherwise than at its deadline; no check at all.
-pub fn judge_report(text: &str, timed_out: bool) -> Vec<String> {
+/// Problems in the grader's typed results: any check that earned points,
+/// or (for `timed_out`) failed otherwise than at its deadline; no check at
+/// all.
+pub fn judge_results(results: &Results, timed_out: bool) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut seen = 0;
-    for line in text.lines() {
-        let mut words = line.split_whitespace();
-        let (Some(mark), Some(name)) = (words.next(), words.next()) else {
-            continue;
-        };
-        if !line.starts_with("  ") || !(mark == "✓" || mark == "✗") {
-            continue;
-        }
-        seen += 1;
-        if mark == "✓" {
-            problems.push(format!("{name} passed"));
-        } else if timed_out && !line.contains("(timed out)") {
-            problems.push(format!("{name} failed, but not at its deadline"));
+    let ran: Vec<_> = results
+        .checks
+        .iter()
+        .filter(|c| c.verdict != Verdict::Skipped)
+        .collect();
+    for c in &ran {
+        if c.verdict == Verdict::Passed || c.score > 0 {
+            problems.push(format!("{} passed", c.id));
+        } else if timed_out && c.verdict != Verdict::TimedOut {
+            problems.push(format!("{} failed, but not at its deadline", c.id));
         }
     }
-    if seen == 0 {
-        problems.push("no check in the report".to_string());
+    if ran.is_empty() {
+        problems.push("no check in the results".to_string());
     }
     problems
 }
 
-struct Graded {
-    code: Option<i32>,
-    text: String,
-}
-
-fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<Graded, String> {
-    let (code, text) = variants::run_grader(dir, target, checks)?;
-    Ok(Graded { code, text })
+fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<variants::Ran, String> {
+    variants::run_grader(dir, target, checks)
 }
 
 /// The first 60 lines of `text`, indented.
@@ -362,15 +362,21 @@ pub fn readn(r: &mut R) -> usize {
     }
 
     #[test]
-    fn the_report_is_judged() {
-        let report = "\nlab1_rio\n  ✗ readn_eof      0/2  step 1: readn  (ended early)\n  ✓ readn_every_split  2/2  step 1: readn\n";
+    fn the_results_are_judged() {
+        use crate::variants::tests::results;
+        let r = results(&[
+            ("lab1_rio::readn_eof", Verdict::EndedEarly),
+            ("lab1_rio::readn_every_split", Verdict::Passed),
+        ]);
         assert_eq!(
-            judge_report(report, false),
-            vec!["readn_every_split passed"]
+            judge_results(&r, false),
+            vec!["lab1_rio::readn_every_split passed"]
         );
-        let report = "\nlab1_rio\n  ✗ readn_eof      0/2  step 1: readn  (timed out)\n";
-        assert!(judge_report(report, true).is_empty());
-        assert!(!judge_report("nothing", false).is_empty());
+        let r = results(&[("lab1_rio::readn_eof", Verdict::TimedOut)]);
+        assert!(judge_results(&r, true).is_empty());
+        let r = results(&[("lab1_rio::readn_eof", Verdict::Failed)]);
+        assert_eq!(judge_results(&r, true).len(), 1);
+        assert!(!judge_results(&results(&[]), false).is_empty());
     }
 
     /// The first wall holds for every lab crate, a new one too: each

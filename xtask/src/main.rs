@@ -11,6 +11,8 @@
 //! cargo xtask grade --roster ROSTER.csv --out DIR [--deadline RFC3339] [--jobs N] [--shard I/N] [--timeout SECS]
 //!                              a course's repositories into a gradebook (see grade/mod.rs)
 //! cargo xtask grade --merge DIR... --out DIR   shards into one gradebook
+//! cargo xtask similarity --roster ROSTER.csv --out DIR | --out DIR PATH...
+//!                              which submissions share code beyond the starter (see similarity/mod.rs)
 //! ```
 //!
 //! The student repository is this workspace with every marked solution
@@ -27,6 +29,7 @@ mod leaks;
 mod markers;
 mod notes;
 mod optional;
+mod similarity;
 mod tree;
 mod variants;
 
@@ -45,9 +48,12 @@ usage: cargo xtask starter DIR      write the student repository to DIR (new or 
        cargo xtask grade --roster ROSTER.csv --out DIR [--deadline RFC3339] [--jobs N] [--shard I/N] [--timeout SECS]
                                     grade a course's repositories into DIR/gradebook.csv (cargo xtask grade --help)
        cargo xtask grade --merge DIR... --out DIR   merge shards into one gradebook
+       cargo xtask similarity --roster ROSTER.csv --out DIR | --out DIR PATH...
+                                    which submissions share code beyond the starter (cargo xtask similarity --help)
          (starter and gradescope take --without-lab 5: for a course that leaves out the optional lab 5)";
 
-/// The Gradescope scripts, copied to the root of the autograder zip.
+/// The Gradescope scripts, copied to the root of the autograder zip (with
+/// `toolchain.txt`, written by [`gradescope`]).
 const GRADESCOPE: &[&str] = &["setup.sh", "run_autograder"];
 
 fn main() -> ExitCode {
@@ -71,6 +77,10 @@ fn main() -> ExitCode {
         ["grade", ref rest @ ..] => {
             let rest: Vec<String> = rest.iter().map(|a| a.to_string()).collect();
             grade::main(&workspace_root(), &rest)
+        }
+        ["similarity", ref rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|a| a.to_string()).collect();
+            similarity::main(&workspace_root(), &rest)
         }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
@@ -96,14 +106,20 @@ fn workspace_root() -> PathBuf {
     here.parent().unwrap_or(here).to_path_buf()
 }
 
-/// The lab `--without-lab` names: only the optional one may go.
+/// The lab `--without-lab` names: only an optional one may go.
 fn without(lab: &str) -> Result<u8, String> {
-    match lab.parse::<u8>() {
-        Ok(n) if n == optional::OPTIONAL_LAB => Ok(n),
-        _ => Err(format!(
-            "--without-lab {lab}: only lab {} is optional",
-            optional::OPTIONAL_LAB
-        )),
+    match lab.parse::<u8>().ok().and_then(optional::optional_lab) {
+        Some(l) => Ok(l.number),
+        None => {
+            let optional: Vec<String> = optional::optional_numbers()
+                .iter()
+                .map(|n| format!("lab {n}"))
+                .collect();
+            Err(format!(
+                "--without-lab {lab}: only {} may be left out",
+                optional.join(", ")
+            ))
+        }
     }
 }
 
@@ -116,8 +132,8 @@ fn starter(
 ) -> Result<BTreeMap<(u8, u8), usize>, String> {
     let out = prepare_out(root, out)?;
     copy_allowed(root, &out)?;
-    if without.is_some() {
-        optional::leave_out_lab5(&out)?;
+    if let Some(lab) = without.and_then(optional::optional_lab) {
+        optional::leave_out(&out, lab)?;
     }
     let replaced = strip_crates(&out)?;
     notes::strip_handouts(&out)?;
@@ -140,11 +156,55 @@ fn gradescope(root: &Path, out: &Path, without: Option<u8>) -> Result<(), String
     for name in GRADESCOPE {
         tree::copy(&root.join("autograder/gradescope"), out, name)?;
     }
+    let (toolchain, from) = toolchain_pin(root)?;
+    tree::write(
+        &out.join("toolchain.txt"),
+        &format!(
+            "{toolchain}\n# The Rust toolchain setup.sh installs on Gradescope (first line), from {from}.\n\
+             # Change it here, or in rust-toolchain.toml before `cargo xtask gradescope`.\n"
+        ),
+    )?;
+    println!("Gradescope: toolchain {toolchain} (from {from}), in toolchain.txt");
     println!(
         "Gradescope: zip it with  (cd {} && zip -qr ../autograder.zip .)",
         out.display()
     );
     Ok(())
+}
+
+/// The toolchain Gradescope's `setup.sh` installs: the `channel` of the
+/// workspace's `rust-toolchain.toml` when there is one, else the version of
+/// the `rustc` that builds this workspace now (what the instructor tested
+/// with). Returns it and where it came from.
+fn toolchain_pin(root: &Path) -> Result<(String, String), String> {
+    let file = root.join("rust-toolchain.toml");
+    if file.is_file() {
+        let text = tree::read(&file)?;
+        let channel = text.lines().find_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            (key.trim() == "channel").then(|| value.trim().trim_matches('"').to_string())
+        });
+        return channel
+            .map(|c| (c, "rust-toolchain.toml".to_string()))
+            .ok_or_else(|| format!("{}: no `channel = \"…\"` line", file.display()));
+    }
+    let out = Command::new("rustc")
+        .arg("-V")
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run rustc -V: {e}"))?;
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    // `rustc 1.95.0 (59807616e 2026-04-14)`: a release pins as its number;
+    // a beta or nightly build has no number rustup installs, so `stable`.
+    match said.split_whitespace().nth(1) {
+        Some(v) if v.chars().all(|c| c.is_ascii_digit() || c == '.') => {
+            Ok((v.to_string(), format!("`{}`", said.trim())))
+        }
+        _ => Ok((
+            "stable".to_string(),
+            format!("`{}` (not a release: stable instead)", said.trim()),
+        )),
+    }
 }
 
 /// Creates `out` (it must be new or empty) and refuses a place that would
@@ -250,7 +310,26 @@ fn summarize(out: &Path, replaced: &BTreeMap<(u8, u8), usize>, without: Option<u
     for step in ALL.iter().filter(|s| Some(s.lab) != without) {
         let n = replaced.get(&(step.lab, step.number)).copied().unwrap_or(0);
         let what = if n == 0 {
-            "no marked region: nothing to write in this step".to_string()
+            // A step can grade what earlier steps wrote (lab 3 step 3: how
+            // `echo` and `serve_one` handle a client's error): say so, so
+            // that its points do not look like a step with nothing in it.
+            let earlier: Vec<String> = replaced
+                .keys()
+                .filter(|(lab, number)| *lab == step.lab && *number < step.number)
+                .map(|(_, number)| number.to_string())
+                .collect();
+            let steps = match &earlier[..] {
+                [] => String::new(),
+                [one] => format!(": its checks test what step {one} wrote"),
+                [a, b] => format!(": its checks test what steps {a} and {b} wrote"),
+                [init @ .., last] => {
+                    format!(
+                        ": its checks test what steps {} and {last} wrote",
+                        init.join(", ")
+                    )
+                }
+            };
+            format!("no todo!() of its own{steps}")
         } else {
             format!("{n} todo!()")
         };

@@ -10,6 +10,7 @@
 //! `✗`, and with `timed_out = true` it must say `TIMED OUT`, i.e. the runner
 //! killed it at its deadline and the run still finished.
 
+use grader_sandbox::protocol::{Results, Verdict};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -34,6 +35,17 @@ pub struct Variant {
     pub fails: Vec<String>,
     /// Must those checks fail by timing out?
     pub timed_out: bool,
+    /// More regions replaced for the same bug: (file, function, body).
+    pub also: Vec<(String, String, String)>,
+    /// Text each failing check's explanation must contain: the failure
+    /// says what it saw (a message fault is a bug of the grader too).
+    pub says: Vec<String>,
+    /// Text no failing check's explanation may contain (a misleading
+    /// state line, say).
+    pub says_not: Vec<String>,
+    /// The handout step each failing check must send the student to
+    /// (`labs/src/lab4-echoclient.md#step-2-the-echo-loop`), if given.
+    pub help: Option<String>,
 }
 
 /// Reads the variant list.
@@ -59,9 +71,45 @@ pub fn load(text: &str) -> Result<Vec<Variant>, String> {
             if fails.is_empty() {
                 return Err(format!("variant {name}: `fails` names no check"));
             }
+            let strings = |key: &str| -> Result<Vec<String>, String> {
+                match t.get(key) {
+                    None => Ok(Vec::new()),
+                    Some(v) => v
+                        .as_array()
+                        .and_then(|a| {
+                            a.iter()
+                                .map(|v| v.as_str().map(str::to_string))
+                                .collect::<Option<Vec<_>>>()
+                        })
+                        .ok_or(format!("variant {name}: `{key}` must list strings")),
+                }
+            };
+            let file = text("file")?;
+            let also = match t.get("also") {
+                None => Vec::new(),
+                Some(item) => item
+                    .as_array_of_tables()
+                    .ok_or(format!(
+                        "variant {name}: `also` must be [[variant.also]] tables"
+                    ))?
+                    .iter()
+                    .map(|a| {
+                        let field = |key: &str| string(a, key, &name);
+                        let file = a
+                            .get("file")
+                            .and_then(|v| v.as_str())
+                            .map_or(file.clone(), str::to_string);
+                        Ok((file, field("function")?, field("body")?))
+                    })
+                    .collect::<Result<Vec<_>, String>>()?,
+            };
             Ok(Variant {
+                also,
+                says: strings("says")?,
+                says_not: strings("says_not")?,
+                help: t.get("help").and_then(|v| v.as_str()).map(str::to_string),
                 bug: text("bug")?,
-                file: text("file")?,
+                file,
                 function: text("function")?,
                 body: text("body")?,
                 fails,
@@ -141,28 +189,23 @@ pub fn dedent(body: &str) -> String {
 /// What the grader said about each named check.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Seen {
-    /// `✗` in the report, timed out or not.
+    /// It earned nothing, timed out or not.
     Failed { timed_out: bool },
-    /// `✓` in the report: the bug was not caught.
+    /// It passed: the bug was not caught.
     Passed,
-    /// Not in the report at all.
+    /// Not among the results at all (or skipped on this host).
     Missing,
 }
 
-/// Reads the grader's output for check `id` (`lab1_rio::readn_every_split`).
-pub fn seen(output: &str, id: &str) -> Seen {
-    let name = id.rsplit("::").next().unwrap_or(id);
-    let mark = output.lines().find_map(|l| {
-        let mut words = l.split_whitespace();
-        let mark = words.next()?;
-        (words.next() == Some(name) && (mark == "✓" || mark == "✗")).then_some(mark)
-    });
-    match mark {
-        Some("✗") => Seen::Failed {
-            timed_out: output.contains(&format!("{id} TIMED OUT")),
+/// What the grader's typed results say of check `id`
+/// (`lab1_rio::readn_every_split`).
+pub fn seen(results: &Results, id: &str) -> Seen {
+    match results.check(id).map(|c| c.verdict) {
+        Some(Verdict::Passed) => Seen::Passed,
+        Some(Verdict::Skipped) | None => Seen::Missing,
+        Some(v) => Seen::Failed {
+            timed_out: v == Verdict::TimedOut,
         },
-        Some(_) => Seen::Passed,
-        None => Seen::Missing,
     }
 }
 
@@ -186,23 +229,59 @@ pub fn run(root: &Path, only: &[String]) -> Result<(), String> {
 
     let mut uncaught = Vec::new();
     for v in chosen {
-        let original = tree::read(&root.join(&v.file))?;
-        let broken = apply(&original, &v.function, &v.body)
-            .map_err(|e| format!("variant {}: {}: {e}", v.name, v.file))?;
-        tree::write(&copy.join(&v.file), &broken)?;
+        // every region of the bug, file by file (a file may have several)
+        let edits = std::iter::once((&v.file, &v.function, &v.body))
+            .chain(v.also.iter().map(|(f, func, body)| (f, func, body)));
+        let mut originals: Vec<(String, String)> = Vec::new();
+        for (file, function, body) in edits {
+            let current = match originals.iter().find(|(f, _)| f == file) {
+                Some(_) => tree::read(&copy.join(file))?,
+                None => {
+                    let original = tree::read(&root.join(file))?;
+                    originals.push((file.clone(), original.clone()));
+                    original
+                }
+            };
+            let broken = apply(&current, function, body)
+                .map_err(|e| format!("variant {}: {file}: {e}", v.name))?;
+            tree::write(&copy.join(file), &broken)?;
+        }
         let started = Instant::now();
         let output = grade(&copy, &base.join("target"), &v.fails);
-        tree::write(&copy.join(&v.file), &original)?;
+        for (file, original) in &originals {
+            tree::write(&copy.join(file), original)?;
+        }
         let output = output.map_err(|e| format!("variant {}: {e}", v.name))?;
         let secs = started.elapsed().as_secs_f32();
 
         let mut problems = Vec::new();
         for id in &v.fails {
-            match seen(&output, id) {
+            match seen(&output.results, id) {
                 Seen::Failed { timed_out } if timed_out || !v.timed_out => {}
                 Seen::Failed { .. } => problems.push(format!("{id} failed, but did not time out")),
                 Seen::Passed => problems.push(format!("{id} passed")),
                 Seen::Missing => problems.push(format!("{id} is not in the report")),
+            }
+        }
+        for id in &v.fails {
+            let Some(check) = output.results.check(id) else {
+                continue;
+            };
+            let explanation = check.explanation.as_deref().unwrap_or("");
+            for text in &v.says {
+                if !explanation.contains(text.as_str()) {
+                    problems.push(format!("{id} does not say {text:?}"));
+                }
+            }
+            for text in &v.says_not {
+                if explanation.contains(text.as_str()) {
+                    problems.push(format!("{id} says {text:?}"));
+                }
+            }
+            if let Some(help) = &v.help
+                && &check.handout != help
+            {
+                problems.push(format!("{id} sends to {}, not {help}", check.handout));
             }
         }
         let how = if v.timed_out { "timed out" } else { "failed" };
@@ -214,7 +293,7 @@ pub fn run(root: &Path, only: &[String]) -> Result<(), String> {
             );
         } else {
             println!("✗ {:<38} {} ({secs:.1} s)", v.name, problems.join("; "));
-            println!("  the grader's output:\n{}", indent(&output));
+            println!("  the grader's output:\n{}", indent(&output.text));
             uncaught.push(v.name.clone());
         }
     }
@@ -258,11 +337,20 @@ pub fn take_portable(args: &[&str]) -> Vec<String> {
         .collect()
 }
 
-pub fn run_grader(
-    dir: &Path,
-    target: &Path,
-    checks: &[String],
-) -> Result<(Option<i32>, String), String> {
+/// What one run of the grader gave.
+pub struct Ran {
+    /// Its exit status (0 full marks, 1 not, anything else: it did not run).
+    pub code: Option<i32>,
+    /// What it printed, for people.
+    pub text: String,
+    /// Its typed results (`--json`), when it got as far as writing them.
+    pub results: Option<Results>,
+}
+
+/// `cargo run -p grader -- --json FILE --check ID …` in `dir`, in `target`.
+pub fn run_grader(dir: &Path, target: &Path, checks: &[String]) -> Result<Ran, String> {
+    let json = target.join("xtask-grader-results.json");
+    let _ = std::fs::remove_file(&json);
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
@@ -274,7 +362,7 @@ pub fn run_grader(
     if PORTABLE.load(std::sync::atomic::Ordering::Relaxed) {
         cmd.args(["--features", "portable"]);
     }
-    cmd.arg("--");
+    cmd.arg("--").arg("--json").arg(&json);
     for id in checks {
         cmd.args(["--check", id]);
     }
@@ -284,17 +372,32 @@ pub fn run_grader(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    Ok((out.status.code(), text))
+    let results = Results::read(&json).ok();
+    Ok(Ran {
+        code: out.status.code(),
+        text,
+        results,
+    })
 }
 
-/// [`run_grader`], which must end with its report.
-fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<String, String> {
-    let (code, text) = run_grader(dir, target, checks)?;
+/// What a variant's grading gave: the typed results, and the words for
+/// the message when a bug goes uncaught.
+struct Graded {
+    results: Results,
+    text: String,
+}
+
+/// [`run_grader`], which must end with its results.
+fn grade(dir: &Path, target: &Path, checks: &[String]) -> Result<Graded, String> {
+    let ran = run_grader(dir, target, checks)?;
     // Exit 1 is "not full marks", which is what we want; anything else
     // (2: bad options, 101: the build failed) is a broken variant.
-    match code {
-        Some(0 | 1) => Ok(text),
-        _ => Err(format!("the grader did not run:\n{}", indent(&text))),
+    match (ran.code, ran.results) {
+        (Some(0 | 1), Some(results)) => Ok(Graded {
+            results,
+            text: ran.text,
+        }),
+        _ => Err(format!("the grader did not run:\n{}", indent(&ran.text))),
     }
 }
 
@@ -307,7 +410,7 @@ pub fn indent(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const SRC: &str = "\
@@ -342,15 +445,88 @@ fn other() {
         assert!(apply(SRC, "nothing", "x").is_err());
     }
 
+    /// A results file as the grader writes it, with these verdicts.
+    pub(crate) fn results(verdicts: &[(&str, Verdict)]) -> Results {
+        let checks = verdicts
+            .iter()
+            .map(|&(id, verdict)| grader_sandbox::protocol::CheckResult {
+                id: id.to_string(),
+                lab: 1,
+                step: 1,
+                step_title: "readn".into(),
+                handout: "labs/src/lab1-rio.md#step-1-readn".into(),
+                score: u32::from(verdict == Verdict::Passed),
+                max_score: 1,
+                verdict,
+                skip_reason: None,
+                explanation: None,
+            })
+            .collect();
+        Results {
+            version: grader_sandbox::protocol::RESULTS_VERSION,
+            score: 0,
+            max_score: 0,
+            checks,
+        }
+    }
+
     #[test]
-    fn reads_the_report() {
-        let out = "lab1_rio::readn_eof TIMED OUT\n\nlab1_rio\n  ✗ readn_eof   0/2\n  ✓ readn_every_split  2/2\n";
+    fn loads_more_regions_and_what_the_report_must_say() {
+        let text = r#"
+[[variant]]
+name = "two"
+bug = "b"
+file = "a.rs"
+function = "f"
+fails = ["lab1_rio::x"]
+says = ["seen"]
+says_not = ["unseen"]
+body = "1"
+
+[[variant.also]]
+function = "g"
+body = "2"
+
+[[variant.also]]
+file = "b.rs"
+function = "h"
+body = "3"
+"#;
+        let v = &load(text).unwrap()[0];
         assert_eq!(
-            seen(out, "lab1_rio::readn_eof"),
+            v.also,
+            vec![
+                ("a.rs".to_string(), "g".to_string(), "2".to_string()),
+                ("b.rs".to_string(), "h".to_string(), "3".to_string()),
+            ]
+        );
+        assert_eq!(v.says, vec!["seen"]);
+        assert_eq!(v.says_not, vec!["unseen"]);
+        assert_eq!(v.help, None);
+        // and the real list parses
+        let real = load(include_str!("../variants.toml")).unwrap();
+        assert!(real.iter().any(|v| !v.also.is_empty()));
+    }
+
+    #[test]
+    fn reads_the_results() {
+        let r = results(&[
+            ("lab1_rio::readn_eof", Verdict::TimedOut),
+            ("lab1_rio::readn_every_split", Verdict::Passed),
+            ("lab1_rio::readn_short", Verdict::Panicked),
+            ("lab1_rio::readn_v6", Verdict::Skipped),
+        ]);
+        assert_eq!(
+            seen(&r, "lab1_rio::readn_eof"),
             Seen::Failed { timed_out: true }
         );
-        assert_eq!(seen(out, "lab1_rio::readn_every_split"), Seen::Passed);
-        assert_eq!(seen(out, "lab1_rio::nothing"), Seen::Missing);
+        assert_eq!(seen(&r, "lab1_rio::readn_every_split"), Seen::Passed);
+        assert_eq!(
+            seen(&r, "lab1_rio::readn_short"),
+            Seen::Failed { timed_out: false }
+        );
+        assert_eq!(seen(&r, "lab1_rio::readn_v6"), Seen::Missing);
+        assert_eq!(seen(&r, "lab1_rio::nothing"), Seen::Missing);
     }
 
     #[test]

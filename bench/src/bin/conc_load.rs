@@ -117,17 +117,7 @@ struct Results {
 
 /// Lets this process and the servers it starts open enough descriptors.
 fn raise_fd_limit(want: u64) {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit and setrlimit only read and write `limit`, which we own.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < want {
-            limit.rlim_cur = want.min(limit.rlim_max);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
+    grader_sandbox::sys::raise_fd_limit(want)
 }
 
 fn record(r: &mut Results, run: &LoadRun) {

@@ -194,14 +194,14 @@ mod tests {
         list.iter().map(OsString::from).collect()
     }
 
-    /// A host and a port from 0 to 65535 are accepted.
+    /// Step 1: a host and a port from 0 to 65535 are accepted.
     #[test]
     fn good_arguments() {
         let parsed = parse_args(&args(&["localhost", "5000"]));
         assert_eq!(parsed, Ok(("localhost".to_string(), 5000)));
     }
 
-    /// A wrong count or a bad port is an error saying what is wrong.
+    /// Step 1: a wrong count or a bad port is an error saying what is wrong.
     #[test]
     fn bad_arguments() {
         let err = parse_args(&args(&["localhost"])).unwrap_err();
@@ -229,7 +229,8 @@ mod tests {
         })
     }
 
-    /// Every line comes back; the last one, without newline, too.
+    /// Steps 2 and 3: every line comes back; the last one, without
+    /// newline, too (step 3's half-close).
     #[test]
     fn lines_and_last_line() {
         let mut output = Vec::new();
@@ -238,7 +239,8 @@ mod tests {
         assert_eq!(output, b"hello\n\0\xff\r\nlast");
     }
 
-    /// A line longer than the buffer goes out and comes back in pieces.
+    /// Steps 2 and 3: a line longer than the buffer goes out and comes back
+    /// in pieces (a full buffer is not the last line: step 3's condition).
     #[test]
     fn long_line() {
         let mut input = vec![b'x'; 3 * rio::RIO_BUFSIZE + 10];
@@ -248,7 +250,7 @@ mod tests {
         assert_eq!(output, input);
     }
 
-    /// A server that closes at once: the one-line error.
+    /// Step 4: a server that closes at once: the one-line error.
     #[test]
     fn server_closes() {
         let conn = server(drop);
@@ -256,7 +258,7 @@ mod tests {
         assert_eq!(format!("{err:#}"), "server closed the connection");
     }
 
-    /// A server that echoes half a line and closes: the one-line error.
+    /// Step 4: a server that echoes half a line and closes: the one-line error.
     #[test]
     fn short_echo() {
         let conn = server(|mut conn| {
@@ -269,7 +271,7 @@ mod tests {
         assert_eq!(format!("{err:#}"), "server closed the connection");
     }
 
-    /// Connection refused names host and port.
+    /// Step 1: connection refused names host and port.
     #[test]
     fn refused() {
         let port = {

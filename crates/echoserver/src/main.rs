@@ -2,7 +2,9 @@
 //!
 //! It opens a listening socket with `open_listenfd`, says `listening on
 //! port N`, then loops for ever: `accept` one client, print `Connected to
-//! (HOST, PORT)`, [`echoserver::echo`] until the client closes, close, and
+//! (HOST, PORT)` (the client's address in its canonical form, `127.0.0.1`
+//! for an IPv4 client of the dual-stack socket, never `::ffff:127.0.0.1`,
+//! and its port), [`echoserver::echo`] until the client closes, close, and
 //! `accept` the next. One client at a time: the next one waits in the
 //! kernel's accept queue (`LISTENQ` + 1 of them on Linux, fewer if
 //! `net.core.somaxconn` is lower) until the current one is done.

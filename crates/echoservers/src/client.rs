@@ -306,6 +306,7 @@ mod tests {
     }
 
     /// A partial line waits in the input buffer; the rest completes it.
+    /// Step 4: half a line waits in the input buffer for the rest.
     #[test]
     fn partial_line_waits() {
         let (mut client, mut peer) = pair();
@@ -321,6 +322,8 @@ mod tests {
 
     /// After EOF the last line (no newline) is queued, and the client is
     /// done once it is written.
+    /// Step 4: after EOF, a last line without newline is echoed, and then
+    /// the client is done.
     #[test]
     fn last_line_at_eof() {
         let (mut client, mut peer) = pair();
@@ -337,6 +340,7 @@ mod tests {
     }
 
     /// A full buffer without newline is a piece of a long line.
+    /// Step 4: a full input buffer without newline is echoed as a piece.
     #[test]
     fn full_buffer_is_a_piece() {
         let (mut client, mut peer) = pair();
@@ -348,6 +352,9 @@ mod tests {
 
     /// A client that never reads: the output buffer stops at OUTPUT_MAX,
     /// the input buffer fills, and the server stops asking to read.
+    /// Step 5 (steps 3 and 4's code): a client that never reads fills the
+    /// output buffer to at most `OUTPUT_MAX` (`queue_lines` moves only what
+    /// fits), then the input buffer, and then `interest` stops asking `IN`.
     #[test]
     fn backpressure() {
         let (mut client, mut peer) = pair();

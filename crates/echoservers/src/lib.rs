@@ -29,8 +29,9 @@
 //! buffer and is written when `poll` says `POLLOUT`.
 //!
 //! **Backpressure.** A client that sends and never reads fills its output
-//! buffer. Then its lines stay in the input buffer, the input buffer fills,
-//! and the server stops asking `poll` for that client's input: the kernel's
+//! buffer (up to [`OUTPUT_MAX`]: no more is moved into it). Then its lines
+//! stay in the input buffer, the input buffer fills, and the server stops
+//! asking `poll` for that client's input: the kernel's
 //! buffers fill in turn and the client's own `write` blocks. So it costs at
 //! most `LINE_MAX + OUTPUT_MAX` bytes of memory here, and delays nobody.
 //!
@@ -58,8 +59,10 @@ pub use rustix::event::PollFlags;
 /// ```
 pub const LINE_MAX: usize = 8192;
 
-/// The most bytes of echo a client's output buffer holds before the server
-/// stops reading that client (backpressure).
+/// The most bytes of echo a client's output buffer holds: `queue_lines`
+/// moves only what fits, the rest waits in the input buffer, and once that
+/// is full (`LINE_MAX`) the server stops asking `poll` for the client's
+/// input (backpressure).
 ///
 /// # Examples
 ///

@@ -9,7 +9,9 @@
 //! - exactly one argument, a port from 0 to 65535 (0: the kernel picks);
 //!   anything else is one usage line on stderr and exit status 2;
 //! - `listening on port N` on stdout, N the real port, once listening;
-//! - `Connected to (HOST, PORT)` on stdout per client;
+//! - `Connected to (HOST, PORT)` on stdout per client: HOST the client's
+//!   address in canonical form (`127.0.0.1`, not `::ffff:127.0.0.1`; `::1`),
+//!   PORT its port ([`peer_name`]);
 //! - a port it cannot listen on is one line on stderr and exit status 1;
 //! - what goes wrong with one client is one line on stderr, and the server
 //!   goes on.

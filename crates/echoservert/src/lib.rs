@@ -144,7 +144,8 @@ mod tests {
         }
     }
 
-    /// The bytes come back as lab 3's echo sends them, and are counted.
+    /// Step 2: the bytes come back as lab 3's echo sends them, and are
+    /// counted.
     #[test]
     fn echoes_and_counts() {
         let total = AtomicU64::new(0);
@@ -154,7 +155,7 @@ mod tests {
         assert_eq!(total.load(Ordering::Relaxed), 18);
     }
 
-    /// Eight threads echoing at once lose no byte of the total.
+    /// Step 2: eight threads echoing at once lose no byte of the total.
     #[test]
     fn threads_share_the_total() {
         let total = Arc::new(AtomicU64::new(0));

@@ -306,3 +306,50 @@ fn accessors() {
     rio.get_mut().set_position(0);
     assert_eq!(rio.into_inner().position(), 0);
 }
+
+/// A real loopback connection: (the client, the server's accepted socket).
+fn tcp_pair() -> (std::net::TcpStream, std::net::TcpStream) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    (client, server)
+}
+
+/// Lab 5's warning, tried: on a non-blocking socket that holds half a line,
+/// readlineb returns the half line as if it were whole (`Ok(n)`, no `\n`),
+/// and the `WouldBlock` on the next call. An event loop can't tell it from
+/// a last line at EOF, hence echoservers' own input buffer.
+#[test]
+fn nonblocking_readlineb_returns_half_line_then_would_block() {
+    use std::io::Write as _;
+    let (mut client, server) = tcp_pair();
+    client.write_all(b"half a li").unwrap();
+    // wait (blocking, with a deadline) until all 9 bytes have arrived
+    server
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut peek = [0u8; 16];
+    while server.peek(&mut peek).unwrap() < 9 {}
+    server.set_nonblocking(true).unwrap();
+    let mut rio = Rio::new(&server);
+    assert_eq!(line(&mut rio, 64).unwrap(), b"half a li");
+    assert_eq!(
+        line(&mut rio, 64).unwrap_err().kind(),
+        ErrorKind::WouldBlock
+    );
+}
+
+/// And writen on a non-blocking socket whose peer does not read: it writes
+/// what fits, then returns `WouldBlock`; it does not wait for room.
+#[test]
+fn nonblocking_writen_returns_would_block_after_a_short_write() {
+    let (client, mut server) = tcp_pair();
+    server.set_nonblocking(true).unwrap();
+    let big = vec![b'x'; 64 << 20];
+    let err = writen(&mut server, &big).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    // part of it did go: the peer has bytes to read
+    client.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 16];
+    assert!((&client).read(&mut buf).unwrap() > 0);
+}

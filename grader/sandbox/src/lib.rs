@@ -15,6 +15,8 @@
 //!   the process table on macOS);
 //! - [`procs`]: the process table and the two sweeps (all descendants; all
 //!   processes of one uid);
+//! - [`protocol`]: the typed contract: the grader's results and its list of
+//!   checks as every tool reads them;
 //! - [`files`]: writing result files whole, a stable hash, the tree copy;
 //! - [`isolation`]: official grading's uids, network and environment, as
 //!   one value chosen once per job;
@@ -40,6 +42,8 @@ pub mod files;
 pub mod isolation;
 #[cfg(unix)]
 pub mod procs;
+#[cfg(unix)]
+pub mod protocol;
 #[cfg(unix)]
 pub mod submission;
 #[cfg(unix)]

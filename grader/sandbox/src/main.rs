@@ -6,7 +6,11 @@
 //! grader-sandbox grade-submission --base DIR --submission DIR --work DIR
 //!         --target-dir DIR --results FILE [--feedback FILE] [--log FILE]
 //!         [--timeout SECS] [--uid-base UID] [--memory-limit BYTES] [--output-limit BYTES]
-//!     official grading of one submission (Gradescope's run_autograder)
+//!         [--grader-id TEXT] [--metadata FILE]
+//!     official grading of one submission (Gradescope's run_autograder): no
+//!     commit is known (an upload has no .git), so the feedback says "as
+//!     uploaded", with the grader's fingerprint (of --base, or --grader-id)
+//!     and the time Gradescope's submission_metadata.json gives (--metadata)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -22,7 +26,7 @@ const USAGE: &str = "\
 usage: grader-sandbox supervise --deadline-ms N [--uid U] [--memory-limit BYTES] -- PROGRAM [ARGS…]
        grader-sandbox grade-submission --base DIR --submission DIR --work DIR --target-dir DIR
                       --results FILE [--feedback FILE] [--log FILE] [--timeout SECS] [--uid-base UID]
-                      [--memory-limit BYTES] [--output-limit BYTES]";
+                      [--memory-limit BYTES] [--output-limit BYTES] [--grader-id TEXT] [--metadata FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -60,6 +64,9 @@ struct GradeArgs {
     results: PathBuf,
     feedback: Option<PathBuf>,
     log: Option<PathBuf>,
+    grader_id: Option<String>,
+    /// Gradescope's `submission_metadata.json`, for the submission's time.
+    metadata: Option<PathBuf>,
 }
 
 impl GradeArgs {
@@ -67,7 +74,8 @@ impl GradeArgs {
         let mut it = args.iter();
         let (mut base, mut submission, mut work, mut target, mut results) =
             (None, None, None, None, None);
-        let (mut feedback, mut log, mut uid_base) = (None, None, None);
+        let (mut feedback, mut log, mut uid_base, mut grader_id, mut metadata) =
+            (None, None, None, None, None);
         let mut timeout = Duration::from_secs(1200);
         let mut limits = BuildLimits::default();
         while let Some(arg) = it.next() {
@@ -80,6 +88,8 @@ impl GradeArgs {
                 "--results" => results = Some(PathBuf::from(value()?)),
                 "--feedback" => feedback = Some(PathBuf::from(value()?)),
                 "--log" => log = Some(PathBuf::from(value()?)),
+                "--grader-id" => grader_id = Some(value()?),
+                "--metadata" => metadata = Some(PathBuf::from(value()?)),
                 "--timeout" => {
                     let v = value()?;
                     let secs: u64 = v.parse().map_err(|_| format!("bad --timeout {v:?}"))?;
@@ -115,8 +125,21 @@ impl GradeArgs {
             results: need(results, "--results")?,
             feedback,
             log,
+            grader_id,
+            metadata,
         })
     }
+}
+
+/// `created_at` of Gradescope's `submission_metadata.json`, when the file
+/// is there and has it.
+fn submitted_at(path: &Path) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        created_at: Option<String>,
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str::<Metadata>(&text).ok()?.created_at
 }
 
 /// Grades, then writes the results (and feedback, and log) — only now,
@@ -124,7 +147,21 @@ impl GradeArgs {
 /// machine still writes results: score 0 and what went wrong, so the
 /// student sees a message, and the exit status is 1.
 fn grade_submission(a: &GradeArgs) -> ExitCode {
-    let (results, feedback, code) = match submission::grade(&a.grading, &a.submission) {
+    let about = submission::Provenance {
+        commit: None,
+        committed_at: None,
+        submitted_at: a.metadata.as_deref().and_then(submitted_at),
+        picked_by: "as uploaded (an upload carries no commit id)".to_string(),
+        grader: a
+            .grader_id
+            .clone()
+            // The same fingerprint `cargo xtask grade` gives this grader.
+            .unwrap_or_else(|| {
+                submission::grader_fingerprint(&a.grading.base)
+                    .unwrap_or_else(|e| format!("unknown: {e}"))
+            }),
+    };
+    let (results, feedback, code) = match submission::grade(&a.grading, &a.submission, &about) {
         Ok(g) => {
             eprintln!(
                 "grader-sandbox: {}: {}/{} in {:.1} s",
@@ -140,6 +177,7 @@ fn grade_submission(a: &GradeArgs) -> ExitCode {
             let json = serde_json::json!({
                 "score": 0,
                 "output": format!("The autograder itself failed (not your code): {e}. Tell your instructor."),
+                "output_format": "text",
                 "tests": [],
             });
             (

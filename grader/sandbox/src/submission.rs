@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cargo::{self, Built};
 use crate::files::{CopyTree, Fnv};
@@ -79,6 +79,52 @@ impl Default for BuildLimits {
             output: 4 << 20,
         }
     }
+}
+
+/// What was graded, for the first lines of every official feedback: which
+/// commit, why that one, and by which grader. A regrade request is settled
+/// from these, so they are typed (`results.json`'s `extra_data.graded`) as
+/// well as written out for the student.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The commit graded, its full hash; `None` when none is known (a
+    /// Gradescope upload has no `.git`).
+    pub commit: Option<String>,
+    /// Its committer time, RFC 3339 in UTC.
+    pub committed_at: Option<String>,
+    /// When it was submitted, where the platform says so (Gradescope's
+    /// `submission_metadata.json`: `created_at`, as it writes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<String>,
+    /// Why this commit: `"the last commit at or before the deadline, …"`,
+    /// `"as submitted"`, `"as uploaded"`.
+    pub picked_by: String,
+    /// The fingerprint of the grader (the base workspace it was built from).
+    pub grader: String,
+}
+
+impl Provenance {
+    /// One Markdown line (plain enough for Gradescope's renderer):
+    /// ``Graded: commit `c8877f1a362d` (2026-11-25T12:00:00Z), the head of
+    /// the default branch. Grader `00ff…`.``
+    pub fn markdown(&self) -> String {
+        let what = match (&self.commit, &self.committed_at) {
+            (Some(c), Some(t)) => format!("commit `{}` ({t}), {}", short(c), self.picked_by),
+            (Some(c), None) => format!("commit `{}`, {}", short(c), self.picked_by),
+            (None, _) => format!("the files {}", self.picked_by),
+        };
+        let what = match &self.submitted_at {
+            Some(t) => format!("{what}, submitted {t}"),
+            None => what,
+        };
+        format!("**Graded:** {what}. Grader `{}`.", self.grader)
+    }
+}
+
+/// The first 12 characters of a commit id, as `git log --oneline` shows
+/// enough of them.
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
 }
 
 /// How grading one submission ended.
@@ -155,11 +201,16 @@ pub struct Graded {
 }
 
 /// Grades the student files at `submission` (their repository's checkout:
-/// `crates/` at the top or up to two directories down).
+/// `crates/` at the top or up to two directories down). `about` says what
+/// they are (the commit, why it was picked, the grader): the first line of
+/// every feedback, and `extra_data.graded` in `results.json`.
+///
+/// Every lab of the base is counted (`--due all`): official marks do not
+/// read the template's `grader.toml`.
 ///
 /// `Err` only for a fault of the grading machine (the base cannot be
 /// copied, cargo cannot be started…), never for anything in the submission.
-pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
+pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result<Graded, String> {
     let started = Instant::now();
     let until = started + grading.timeout;
     // Files the check processes must read: never only the owner's.
@@ -181,6 +232,7 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
         let listing = listing(submission);
         return not_graded(
             &job,
+            about,
             Status::NoSubmission,
             started,
             format!(
@@ -198,6 +250,7 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
     if taken.too_big {
         return not_graded(
             &job,
+            about,
             Status::NoSubmission,
             started,
             format!(
@@ -215,17 +268,18 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
     let built = job.build(&["--bins", "--keep-going"], remaining(until))?;
     log.push_str(&built.stderr);
     if built.timed_out {
-        return timed_out(&job, started, &log);
+        return timed_out(&job, about, started, &log);
     }
     if let Some(why) = job.over_limit(&built) {
         let _ = std::fs::write(grading.work.join(".grade-log.txt"), &log);
-        return not_graded(&job, Status::CompileError, started, why);
+        return not_graded(&job, about, Status::CompileError, started, why);
     }
     // The grader this build made, not one left by an earlier submission.
     let Some(front_end) = cargo::executable(&built.stdout, "grader") else {
         let _ = std::fs::write(grading.work.join(".grade-log.txt"), &log);
         return not_graded(
             &job,
+            about,
             Status::CompileError,
             started,
             compile_error(&built.stderr),
@@ -254,11 +308,20 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
     }
     let results = grading.work.join(".grade-results.json");
     let feedback = grading.work.join(".grade-feedback.md");
+    let provenance = grading.work.join(".grade-provenance.json");
+    std::fs::write(
+        &provenance,
+        serde_json::to_string(about).unwrap_or_default(),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", provenance.display()))?;
     let mut run = Command::new(&front_end);
     run.arg("--gradescope")
         .arg(&results)
         .arg("--markdown")
         .arg(&feedback)
+        .arg("--provenance")
+        .arg(&provenance)
+        .args(["--due", "all"])
         .current_dir(&grading.work);
     job.set_env(&mut run);
     run.env(PREBUILT_ENV, &prebuilt_path);
@@ -280,7 +343,7 @@ pub fn grade(grading: &Grading, submission: &Path) -> Result<Graded, String> {
     log.push_str(&ran.stderr);
     sweep_uids(grading);
     if ran.timed_out {
-        return timed_out(&job, started, &log);
+        return timed_out(&job, about, started, &log);
     }
     let (Ok(results_json), Ok(feedback_md)) = (
         std::fs::read_to_string(&results),
@@ -432,8 +495,10 @@ pub fn assemble(base: &Path, crates: &Path, work: &Path) -> Result<Taken, String
 
 /// Fails unless every directory from `/` down to `path` lets others in
 /// (`o+x`): the check processes run as another uid and must reach the
-/// workspace and the built binaries.
-fn reachable_by_others(path: &Path) -> Result<(), String> {
+/// workspace and the built binaries. `cargo xtask grade` asks it up front,
+/// for its output directory, before anything is fetched or built. A path
+/// that does not exist yet is judged by the directories above it.
+pub fn reachable_by_others(path: &Path) -> Result<(), String> {
     closed_to_others(path).map_or(Ok(()), |(dir, mode)| {
         Err(format!(
             "{} is closed to other users (mode {mode:o}): the unprivileged check processes \
@@ -445,7 +510,7 @@ fn reachable_by_others(path: &Path) -> Result<(), String> {
 }
 
 /// The first directory from `/` down to `path` that other users may not
-/// enter, and its mode.
+/// enter, and its mode (a part that does not exist yet is skipped).
 fn closed_to_others(path: &Path) -> Option<(PathBuf, u32)> {
     use std::os::unix::fs::PermissionsExt as _;
     let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
@@ -918,8 +983,15 @@ pub fn compile_error(output: &str) -> String {
     format!("{head}\n\n```text\n{excerpt}\n```\n")
 }
 
-/// A row that was not graded: score 0, every lab's maximum, and `why`.
-fn not_graded(job: &Job, status: Status, started: Instant, why: String) -> Result<Graded, String> {
+/// A row that was not graded: score 0, every lab's maximum, and `why`,
+/// after the line that says what was graded.
+fn not_graded(
+    job: &Job,
+    about: &Provenance,
+    status: Status,
+    started: Instant,
+    why: String,
+) -> Result<Graded, String> {
     let listed = base_checks(job)?;
     let mut labs: Vec<LabMark> = Vec::new();
     for c in listed.iter().filter(|c| c.skipped.is_none()) {
@@ -935,9 +1007,10 @@ fn not_graded(job: &Job, status: Status, started: Instant, why: String) -> Resul
     let max_score = labs.iter().map(|l| l.max_score).sum();
     let results = serde_json::json!({
         "score": 0,
-        "output": why,
+        "output": format!("## echo-lab grader: 0/{max_score}\n\n{}\n\n{why}", about.markdown()),
+        "output_format": "md",
         "tests": [],
-        "extra_data": { "max_score": max_score, "status": status.as_str() },
+        "extra_data": { "max_score": max_score, "status": status.as_str(), "graded": about },
     });
     Ok(Graded {
         status,
@@ -946,15 +1019,19 @@ fn not_graded(job: &Job, status: Status, started: Instant, why: String) -> Resul
         labs,
         checks: Vec::new(),
         results_json: serde_json::to_string_pretty(&results).unwrap_or_default(),
-        feedback_md: format!("## echo-lab grader: 0/{max_score}\n\n{why}\n"),
+        feedback_md: format!(
+            "## echo-lab grader: 0/{max_score}\n\n{}\n\n{why}\n",
+            about.markdown()
+        ),
         elapsed: started.elapsed(),
     })
 }
 
-fn timed_out(job: &Job, started: Instant, log: &str) -> Result<Graded, String> {
+fn timed_out(job: &Job, about: &Provenance, started: Instant, log: &str) -> Result<Graded, String> {
     let _ = std::fs::write(job.grading.work.join(".grade-log.txt"), log);
     not_graded(
         job,
+        about,
         Status::TimedOut,
         started,
         format!(
@@ -1039,6 +1116,88 @@ pub fn fingerprint(dir: &Path) -> u64 {
     let mut h = Fnv::default();
     walk(dir, Path::new(""), &mut h);
     h.finish()
+}
+
+/// Top-level entries of a base workspace that grading neither builds nor
+/// reads: the handouts, the workflow, the README; `grader.toml`, because
+/// official grading counts every lab (`--due all`) whatever the template
+/// says is due this week; and the Gradescope scripts and `toolchain.txt`
+/// (the toolchain itself is in the fingerprint, as `rustc -V`), so that the
+/// autograder zip and `cargo xtask grade`'s base have one fingerprint.
+const NOT_GRADED: &[&str] = &[
+    "labs",
+    ".github",
+    "README.md",
+    "grader.toml",
+    "setup.sh",
+    "run_autograder",
+    "toolchain.txt",
+];
+
+/// A fingerprint of the base workspace: every file's path, mode and
+/// content (less [`NOT_GRADED`]), and the `rustc -V` the workspace builds
+/// with. A changed grader, check, manifest, lock file or toolchain changes
+/// it, and every submission is graded again. (64-bit FNV-1a: this detects
+/// changes made by the instructor, it is not a defence against anyone.)
+pub fn grader_fingerprint(base: &Path) -> Result<String, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut h = Fnv::default();
+    let mut files = Vec::new();
+    list_files(base, Path::new(""), &mut files)?;
+    files.retain(|rel| {
+        !rel.components()
+            .next()
+            .is_some_and(|c| NOT_GRADED.iter().any(|n| c.as_os_str() == *n))
+    });
+    files.sort();
+    for rel in &files {
+        let path = base.join(rel);
+        let meta = path
+            .symlink_metadata()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let content = if meta.file_type().is_symlink() {
+            std::fs::read_link(&path)
+                .map(|t| t.to_string_lossy().into_owned().into_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        } else {
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        };
+        h.add(rel.to_string_lossy().as_bytes());
+        h.add(&(meta.permissions().mode() & 0o111).to_le_bytes());
+        h.add(&(content.len() as u64).to_le_bytes());
+        h.add(&content);
+    }
+    let rustc = std::process::Command::new("rustc")
+        .arg("-V")
+        .current_dir(base)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "rustc: unknown".to_string());
+    h.add(rustc.as_bytes());
+    Ok(format!("{:016x}", h.finish()))
+}
+
+fn list_files(base: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let dir = base.join(rel);
+    for entry in
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+    {
+        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        let rel = rel.join(entry.file_name());
+        let ft = entry
+            .file_type()
+            .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+        if ft.is_dir() {
+            if entry.file_name() != "target" {
+                list_files(base, &rel, out)?;
+            }
+        } else {
+            out.push(rel);
+        }
+    }
+    Ok(())
 }
 
 /// The marks in the grader's `results.json`.
@@ -1222,6 +1381,72 @@ mod tests {
             Some((d.join("home").canonicalize().unwrap(), 0o700))
         );
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// A directory closed to others (a 700 home) is named, with the fix.
+    #[test]
+    fn a_closed_directory_is_named_with_its_fix() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let d = tmp("closed");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let inner = d.join("home");
+        std::fs::create_dir_all(&inner).unwrap();
+        std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o700)).unwrap();
+        if reachable_by_others(&std::env::temp_dir()).is_ok() {
+            let e = reachable_by_others(&inner.join("grades/not-yet")).unwrap_err();
+            assert!(e.contains("mode 700") && e.contains("chmod o+x"), "{e}");
+            assert!(reachable_by_others(&d.join("open/not-yet")).is_ok());
+        }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// The autograder zip (the starter with Gradescope's scripts) and the
+    /// gradebook's base (the starter) have one fingerprint; a grader's file
+    /// changes it.
+    #[test]
+    fn the_fingerprint_is_the_graders_only() {
+        let d = tmp("fingerprint");
+        std::fs::create_dir_all(d.join("grader/src")).unwrap();
+        std::fs::write(d.join("grader/src/lib.rs"), "// checks").unwrap();
+        let base = grader_fingerprint(&d).unwrap();
+        for (name, text) in [
+            ("setup.sh", "#!/bin/sh"),
+            ("run_autograder", "#!/bin/sh"),
+            ("toolchain.txt", "1.95.0"),
+            ("grader.toml", "labs = \"1-2\""),
+            ("README.md", "# hello"),
+        ] {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+        assert_eq!(grader_fingerprint(&d).unwrap(), base);
+        std::fs::write(d.join("grader/src/lib.rs"), "// other checks").unwrap();
+        assert_ne!(grader_fingerprint(&d).unwrap(), base);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// An upload has no commit: the line says so, with the grader.
+    #[test]
+    fn what_was_graded_reads_as_uploaded_without_a_commit() {
+        let about = Provenance {
+            picked_by: "as uploaded (an upload carries no commit id)".into(),
+            grader: "00ff".into(),
+            ..Provenance::default()
+        };
+        assert_eq!(
+            about.markdown(),
+            "**Graded:** the files as uploaded (an upload carries no commit id). Grader `00ff`."
+        );
+        let about = Provenance {
+            submitted_at: Some("2026-12-01T14:22:32.365935-05:00".into()),
+            ..about
+        };
+        assert!(
+            about
+                .markdown()
+                .contains("no commit id), submitted 2026-12-01T14:22:32.365935-05:00. Grader"),
+            "{}",
+            about.markdown()
+        );
     }
 
     #[test]

@@ -18,203 +18,24 @@
 //!    reset, never read, or are killed mid-stream — each one logged on
 //!    stderr, and the next client served by the same process.
 //!
-//! The code: [`echo`] (step 1, and the library half of step 3), `server`
-//! (step 2) and `survive` (step 3's bad clients). The process checks take
-//! the server [`Binary`] to run, and [`server_checks!`] registers them for
-//! one: lab 3 for `echoserver`, lab 5 again for `echoservert` and
-//! `echoservers`, which keep lab 3's command-line contract. The library checks take
-//! the `echo` function as a parameter, so unit tests in `echo` run them
-//! against broken variants and prove each one can fail. The process checks wait on events (a line, an echo, an exit) with
-//! deadlines, and say what the server was doing when a wait ran out.
+//! The code: [`echo`] (step 1, and the library half of step 3) here; the
+//! process checks of steps 2 and 3 are shared with lab 5's servers and live
+//! in [`crate::labs::servers`], registered here for `echoserver` at lab 3's
+//! points. The library checks take the `echo` function as a parameter, so
+//! unit tests in `echo` run them against broken variants and prove each one
+//! can fail. The process checks wait on events (a line, an echo, an exit)
+//! with deadlines, and say what the server was doing when a wait ran out.
 
 use crate::bins::Binary;
 use crate::check::Check;
+use crate::labs::servers::{
+    self, ACCEPT as ACCEPT_CHECKS, LISTEN, Points, SURVIVE as SURVIVE_CHECKS,
+};
 use crate::steps::{self};
 
 mod echo;
-pub(crate) mod server;
-pub(crate) mod survive;
 
 use echo::*;
-
-/// Lab 3's process checks of a server binary, as a list of [`Check`]s.
-///
-/// `server_checks!(accept, PREFIX, NAME, BIN, STEP, POINTS)` gives the step 2
-/// checks with a well-behaved client (all but the usage ones),
-/// `server_checks!(listen, …)` the port-taken check and
-/// `server_checks!(survive, …)` step 3's bad clients. Each check is named
-/// `PREFIX` + its lab 3 name, runs binary `BIN` (called `NAME` in its
-/// description), counts under `STEP`, and is worth `POINTS(lab 3's points)`.
-/// A macro, because a check is a plain `fn` pointer: each (check, binary)
-/// pair must be a closure that captures nothing.
-macro_rules! server_checks {
-    (accept, $prefix:literal, $name:literal, $bin:expr, $step:expr, $points:expr) => {{
-        use $crate::check::Check;
-        use $crate::labs::lab3_echoserver::server as s;
-        let points: fn(u32) -> u32 = $points;
-        vec![
-            Check::process(
-                concat!($prefix, "server_echoes_v4"),
-                $step,
-                points(1),
-                concat!($name, " 0 says its real port and echoes a line to a client on 127.0.0.1"),
-                |c| s::server_echoes_v4(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_echoes_v6"),
-                $step,
-                points(1),
-                "the same server echoes a line to a client on ::1 (one dual-stack listener)",
-                |c| s::server_echoes_v6(c, $bin),
-            )
-            .needs_ipv6(),
-            Check::process(
-                concat!($prefix, "server_prints_connected_to"),
-                $step,
-                points(1),
-                "`Connected to (HOST, PORT)` appears on stdout for each client, as it is accepted",
-                |c| s::server_prints_connected_to(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_many_lines"),
-                $step,
-                points(1),
-                "1000 lines sent in one write all come back, in order",
-                |c| s::server_many_lines(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_binary_bytes"),
-                $step,
-                points(1),
-                "NUL, 0xFF, CRLF and all other byte values come back untouched over TCP",
-                |c| s::server_binary_bytes(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_line_longer_than_buffer"),
-                $step,
-                points(1),
-                "lines of 8193 and 3 x 8192 + 1 bytes come back exactly",
-                |c| s::server_line_longer_than_buffer(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_echoes_8k_pieces_of_a_long_line"),
-                $step,
-                points(1),
-                "a long line sent in 8192-byte pieces, each echoed before the next is sent (as echoclient does)",
-                |c| s::server_echoes_8k_pieces_of_a_long_line(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_1mib_line"),
-                $step,
-                points(1),
-                "a 1 MiB line comes back exactly while it is still being sent",
-                |c| s::server_1mib_line(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_dribble"),
-                $step,
-                points(1),
-                "lines sent one byte per segment (TCP_NODELAY) come back whole",
-                |c| s::server_dribble(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_half_close_partial_line"),
-                $step,
-                points(1),
-                "after shutdown(Write) the last line without newline comes back, then EOF",
-                |c| s::server_half_close_partial_line(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_serves_clients_in_sequence"),
-                $step,
-                points(1),
-                "one client after the other is served; a waiting client is served once the first closes",
-                |c| s::server_serves_clients_in_sequence(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_keeps_running_without_stdin"),
-                $step,
-                points(1),
-                "closing the server's stdin does not stop it",
-                |c| s::server_keeps_running_without_stdin(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_1000_clients_no_fd_leak"),
-                $step,
-                points(2),
-                "1000 sequential connect/echo/close are served and the server's fd count does not grow",
-                |c| s::server_1000_clients_no_fd_leak(c, $bin),
-            ),
-        ]
-    }};
-    (listen, $prefix:literal, $name:literal, $bin:expr, $step:expr, $points:expr) => {{
-        let points: fn(u32) -> u32 = $points;
-        vec![$crate::check::Check::process(
-            concat!($prefix, "server_port_taken"),
-            $step,
-            points(1),
-            "a port already in use gives one line on stderr and exit 1, no panic",
-            |c| $crate::labs::lab3_echoserver::server::server_port_taken(c, $bin),
-        )]
-    }};
-    (survive, $prefix:literal, $name:literal, $bin:expr, $step:expr, $points:expr) => {{
-        use $crate::check::Check;
-        use $crate::labs::lab3_echoserver::survive as s;
-        let points: fn(u32) -> u32 = $points;
-        vec![
-            Check::process(
-                concat!($prefix, "server_survives_reset_after_line"),
-                $step,
-                points(2),
-                "a client that sends a line and resets (RST) is logged; the server serves the next one",
-                |c| s::server_survives_reset_after_line(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_survives_reset_before_sending"),
-                $step,
-                points(2),
-                "a client that resets right after connecting is logged; the server serves the next one",
-                |c| s::server_survives_reset_before_sending(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_survives_client_that_closes_early"),
-                $step,
-                points(1),
-                "a client that sends 16384 lines and closes after one byte of echo (FIN, then RST): the server lives on and serves the next",
-                |c| s::server_survives_client_that_closes_early(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_survives_client_that_never_reads"),
-                $step,
-                points(2),
-                "a client that sends 4 MiB, never reads the echoes, then resets: logged, next client served",
-                |c| s::server_survives_client_that_never_reads(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_survives_killed_client_process"),
-                $step,
-                points(2),
-                "a client process killed with SIGKILL mid-stream: logged, next client served",
-                |c| s::server_survives_killed_client_process(c, $bin),
-            ),
-            Check::process(
-                concat!($prefix, "server_survives_all_in_sequence"),
-                $step,
-                points(1),
-                "one server outlives all five bad clients in a row, serving a client after each, without leaking fds",
-                |c| s::server_survives_all_in_sequence(c, $bin),
-            ),
-        ]
-    }};
-}
-// Used by lab 5 (an optional lab, behind the `lab5` feature).
-#[cfg_attr(not(feature = "lab5"), allow(unused_imports))]
-pub(crate) use server_checks;
-
-/// Lab 3's own points for its server checks.
-fn same(points: u32) -> u32 {
-    points
-}
 
 /// The checks of lab 3, in handout order.
 pub fn checks() -> Vec<Check> {
@@ -265,13 +86,12 @@ pub fn checks() -> Vec<Check> {
         ),
     ];
     // Step 2: the accept loop.
-    all.extend(server_checks!(
-        accept,
-        "",
-        "echoserver",
+    all.extend(servers::register(
+        ACCEPT_CHECKS,
         Binary::EchoServer,
+        "",
         ACCEPT,
-        same
+        Points::Lab3,
     ));
     all.extend([
         Check::process(
@@ -279,23 +99,22 @@ pub fn checks() -> Vec<Check> {
             ACCEPT,
             1,
             "`echoserver` and `echoserver 1 2` print one usage line and exit 2",
-            |c| server::server_usage_wrong_arg_count(c, Binary::EchoServer),
+            |c| servers::accept::server_usage_wrong_arg_count(c, Binary::EchoServer),
         ),
         Check::process(
             "server_usage_bad_port",
             ACCEPT,
             1,
             "`echoserver abc`, `99999`, `-1`, `65536` print one usage line and exit 2",
-            |c| server::server_usage_bad_port(c, Binary::EchoServer),
+            |c| servers::accept::server_usage_bad_port(c, Binary::EchoServer),
         ),
     ]);
-    all.extend(server_checks!(
-        listen,
-        "",
-        "echoserver",
+    all.extend(servers::register(
+        LISTEN,
         Binary::EchoServer,
+        "",
         ACCEPT,
-        same
+        Points::Lab3,
     ));
     // Step 3: surviving bad clients.
     all.extend([
@@ -314,13 +133,12 @@ pub fn checks() -> Vec<Check> {
             |c| echo_read_error_returned(c, crate_echo),
         ),
     ]);
-    all.extend(server_checks!(
-        survive,
-        "",
-        "echoserver",
+    all.extend(servers::register(
+        SURVIVE_CHECKS,
         Binary::EchoServer,
+        "",
         SURVIVE,
-        same
+        Points::Lab3,
     ));
     all
 }

@@ -22,17 +22,18 @@
 //!    the server's resident memory (`VmRSS`) grows by far less than what
 //!    that client sent.
 //!
-//! Lab 3's checks are not copied: they take the server [`Binary`] as a
-//! parameter and [`server_checks!`] registers them once more for each lab
-//! 5 server, prefixed with its name, at 1 point each (the usage checks are
-//! left out: lab 5's command line is given code). Every check starts its
-//! own server, waits on events with deadlines (a few of 10 s, each well
-//! past what a healthy server needs on a loaded machine), and its failure
-//! says what the server was doing.
+//! Lab 3's server checks are not copied: they live in
+//! [`crate::labs::servers`], take the server [`Binary`] as a parameter, and
+//! are registered here once more for each lab 5 server, prefixed with its
+//! name, at 1 point each (the usage checks are left out: lab 5's command
+//! line is given code). Every check starts its own server, waits on events
+//! with deadlines (a few of 10 s, each well past what a healthy server
+//! needs on a loaded machine), and its failure says what the server was
+//! doing.
 
 use crate::bins::Binary;
 use crate::check::Check;
-use crate::labs::lab3_echoserver::server_checks;
+use crate::labs::servers::{self, ACCEPT, LISTEN, Points, SURVIVE};
 use crate::steps::{
     LAB5_BACKPRESSURE as BACKPRESSURE, LAB5_CHECK as CHECK, LAB5_POOL as POOL,
     LAB5_SHARED as SHARED, LAB5_THREADS as THREADS,
@@ -40,20 +41,20 @@ use crate::steps::{
 
 mod count;
 mod many;
+mod nonblocking;
 mod slow;
 mod support;
 
 use count::*;
 use many::*;
+use nonblocking::*;
 use slow::*;
 
 const T: Binary = Binary::EchoServerT;
 const S: Binary = Binary::EchoServerS;
 
-/// Lab 3's checks count 1 point each here.
-fn one(_lab3_points: u32) -> u32 {
-    1
-}
+/// Lab 3's server checks count 1 point each here.
+const ONE: Points = Points::Each(1);
 
 /// The checks of lab 5, in handout order.
 pub fn checks() -> Vec<Check> {
@@ -102,30 +103,9 @@ pub fn checks() -> Vec<Check> {
             |c| idle_uses_no_cpu(c, T),
         ),
     ];
-    all.extend(server_checks!(
-        accept,
-        "echoservert_",
-        "echoservert",
-        T,
-        THREADS,
-        one
-    ));
-    all.extend(server_checks!(
-        listen,
-        "echoservert_",
-        "echoservert",
-        T,
-        THREADS,
-        one
-    ));
-    all.extend(server_checks!(
-        survive,
-        "echoservert_",
-        "echoservert",
-        T,
-        THREADS,
-        one
-    ));
+    all.extend(servers::register(ACCEPT, T, "echoservert_", THREADS, ONE));
+    all.extend(servers::register(LISTEN, T, "echoservert_", THREADS, ONE));
+    all.extend(servers::register(SURVIVE, T, "echoservert_", THREADS, ONE));
     all.extend([
         // Step 2: shared state.
         Check::process(
@@ -139,7 +119,7 @@ pub fn checks() -> Vec<Check> {
         Check::process(
             "echoservers_accepts_1000_idle_connections",
             POOL,
-            3,
+            2,
             "1000 clients that send nothing are all accepted (`Connected to` each) and held by one thread",
             |c| accepts_1000_idle(c, S),
         ),
@@ -150,15 +130,15 @@ pub fn checks() -> Vec<Check> {
             "with 5 silent clients connected, the event loop uses at most 50 ms of CPU in 1 s",
             |c| idle_uses_no_cpu(c, S),
         ),
+        Check::process(
+            "echoservers_sockets_nonblocking",
+            POOL,
+            1,
+            "every socket of the event loop, the listener and each accepted client, is non-blocking (O_NONBLOCK)",
+            |c| sockets_nonblocking(c, S),
+        ),
     ]);
-    all.extend(server_checks!(
-        listen,
-        "echoservers_",
-        "echoservers",
-        S,
-        POOL,
-        one
-    ));
+    all.extend(servers::register(LISTEN, S, "echoservers_", POOL, ONE));
     all.extend([
         // Step 4: check_clients.
         Check::process(
@@ -197,22 +177,8 @@ pub fn checks() -> Vec<Check> {
             |c| bad_clients_leave_others_alone(c, S),
         ),
     ]);
-    all.extend(server_checks!(
-        accept,
-        "echoservers_",
-        "echoservers",
-        S,
-        CHECK,
-        one
-    ));
-    all.extend(server_checks!(
-        survive,
-        "echoservers_",
-        "echoservers",
-        S,
-        CHECK,
-        one
-    ));
+    all.extend(servers::register(ACCEPT, S, "echoservers_", CHECK, ONE));
+    all.extend(servers::register(SURVIVE, S, "echoservers_", CHECK, ONE));
     // Step 5: backpressure.
     all.push(Check::process(
         "echoservers_client_that_never_reads",

@@ -30,9 +30,9 @@
 mod fetch;
 mod merge;
 mod report;
-mod roster;
+pub(crate) mod roster;
 mod run;
-mod store;
+pub(crate) mod store;
 #[cfg(test)]
 mod tests;
 mod time;

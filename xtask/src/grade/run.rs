@@ -30,7 +30,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use grader_sandbox::isolation::Isolation;
-use grader_sandbox::submission::{BuildLimits, Graded, Grading};
+use grader_sandbox::submission::{BuildLimits, Graded, Grading, Provenance};
 
 use super::fetch::{self, Outcome};
 use super::report;
@@ -41,7 +41,7 @@ use super::store::{
 use super::time;
 
 /// Grades one submission: `grader_sandbox::submission::grade` or a fake.
-pub type Grader<'a> = dyn Fn(&Grading, &Path) -> Result<Graded, String> + Sync + 'a;
+pub type Grader<'a> = dyn Fn(&Grading, &Path, &Provenance) -> Result<Graded, String> + Sync + 'a;
 
 /// Writes the base workspace (the starter) into a directory that does not
 /// exist yet.
@@ -119,6 +119,11 @@ pub fn run(settings: &Settings, make_base: &BaseMaker, grade: &Grader) -> Result
     // Absolute: grading runs commands in other directories.
     let dir = std::path::absolute(&settings.out)
         .map_err(|e| format!("{}: {e}", settings.out.display()))?;
+    // As root the checks run as unprivileged uids that must reach the
+    // workspaces and binaries under DIR: say so now, not after the clones.
+    if settings.root && settings.mode != Mode::FetchOnly {
+        grader_sandbox::submission::reachable_by_others(&dir)?;
+    }
     let out = Out::check(&dir)?;
     let rows = shard_rows(&settings.roster, settings.shard);
     let started = Instant::now();
@@ -288,9 +293,7 @@ pub fn write_books(out: &Out, info: &RunInfo, marks: &[&Mark]) -> Result<(), Str
 /// Fetches every row, a few at a time, each into a fresh clone directory
 /// (made under a temporary name, renamed into place with its record).
 fn fetch_all(out: &Out, rows: &[Row], settings: &Settings) -> Result<Vec<FetchRecord>, String> {
-    let clones = out.work().join("clones");
-    std::fs::create_dir_all(&clones)
-        .map_err(|e| format!("cannot create {}: {e}", clones.display()))?;
+    out.clones()?;
     let next = Mutex::new(0usize);
     let (tx, rx) = mpsc::channel::<(usize, FetchRecord)>();
     let records = std::thread::scope(|s| {
@@ -434,7 +437,11 @@ fn probe(grading: &Grading, grade: &Grader) -> Result<Graded, String> {
         timeout: grading.timeout.max(Duration::from_secs(30 * 60)),
         ..grading.clone()
     };
-    let g = grade(&grading, &grading.base)
+    let about = Provenance {
+        picked_by: "the starter itself, before the students".to_string(),
+        ..Provenance::default()
+    };
+    let g = grade(&grading, &grading.base, &about)
         .map_err(|e| format!("the starter itself could not be graded: {e}"))?;
     if g.status != grader_sandbox::submission::Status::Graded {
         let said: String = g
@@ -510,7 +517,8 @@ fn grade_queue(
                         .pop_front();
                     let Some(i) = next else { break };
                     let t = Instant::now();
-                    let result = grade(grading, &out.clone_dir(&rows[i].student));
+                    let about = provenance(&rows[i], &fetched[i].outcome, info);
+                    let result = grade(grading, &out.clone_dir(&rows[i].student), &about);
                     if tx.send((i, result, t.elapsed())).is_err() {
                         break;
                     }
@@ -565,6 +573,32 @@ fn grade_queue(
     Ok(faults)
 }
 
+/// What a row's feedback says was graded: the commit, the rule that picked
+/// it (the row's `ref`, the deadline, or the head), and the grader.
+pub fn provenance(row: &Row, fetched: &Outcome, info: &RunInfo) -> Provenance {
+    let (commit, committed_at) = match fetched {
+        Outcome::Commit {
+            commit,
+            committed_at,
+        } => (Some(commit.clone()), Some(time::format(*committed_at))),
+        Outcome::NoCommit { .. } | Outcome::Failed { .. } => (None, None),
+    };
+    let picked_by = match (&row.git_ref, &info.deadline) {
+        (Some(r), _) => format!("the commit the roster's `ref` column names (`{r}`)"),
+        (None, Some(d)) => format!(
+            "the last commit of the default branch at or before the deadline, {d} (by committer time)"
+        ),
+        (None, None) => "the head of the default branch (no deadline)".to_string(),
+    };
+    Provenance {
+        commit,
+        committed_at,
+        submitted_at: None,
+        picked_by,
+        grader: info.base.clone(),
+    }
+}
+
 /// `[37/120] alice: 96/109 (41 s) · ETA 12 min`
 pub fn progress_line(
     n: usize,
@@ -590,11 +624,14 @@ pub fn eta(elapsed: Duration, n: usize, total: usize) -> Option<Duration> {
     Some(elapsed.mul_f64((total - n) as f64 / n as f64))
 }
 
-/// `41 s`, `12 min`, `1 h 05 min`.
+/// `41 s`, `1 min 30 s`, `12 min`, `1 h 05 min`: to the second below ten
+/// minutes (a 90 s run is not "2 min"), to the minute above.
 pub fn duration(d: Duration) -> String {
     let s = d.as_secs_f64().round() as u64;
     if s < 60 {
         format!("{s} s")
+    } else if s < 600 {
+        format!("{} min {:02} s", s / 60, s % 60)
     } else if s < 3600 {
         format!("{} min", (s + 30) / 60)
     } else {
@@ -654,15 +691,28 @@ fn write_ungraded(
             "Commit your work to the default branch of your repository (and push it) before the deadline.",
         ),
     };
+    let about = provenance(
+        row,
+        &Outcome::NoCommit {
+            why: why.to_string(),
+        },
+        info,
+    );
+    let graded = format!(
+        "**Graded:** nothing: no commit was found by {}. Grader `{}`.",
+        about.picked_by, about.grader
+    );
     let feedback = format!(
-        "# echo-lab grader: 0/{} ({})\n\n{title}, so no check could run (score 0):\n\n```text\n{why}\n```\n\n{help}\n",
+        "## echo-lab grader: 0/{} ({})\n\n{graded}\n\n{title}, so no check could run (score 0):\n\n```text\n{why}\n```\n\n{help}\n",
         info.max_score,
         status.as_str()
     );
     let results = serde_json::json!({
         "score": 0,
-        "output": format!("{title}, so no check could run (score 0):\n\n{why}\n\n{help}"),
+        "output": format!("{graded}\n\n{title}, so no check could run (score 0):\n\n```text\n{why}\n```\n\n{help}"),
+        "output_format": "md",
         "tests": [],
+        "extra_data": { "max_score": info.max_score, "status": status.as_str(), "graded": about },
     });
     let mark = Mark {
         student: row.student.clone(),

@@ -183,6 +183,9 @@ const OURS: &[&str] = &[
     "run.json",
     "students",
     ".work",
+    // `cargo xtask similarity --roster … --out DIR` writes its report here too.
+    "similarity.csv",
+    "similarity.html",
 ];
 
 impl Out {
@@ -218,17 +221,11 @@ impl Out {
     /// grading builds and runs a submission as must read no other
     /// student's code or marks.
     pub fn create(&self) -> Result<(), String> {
-        for dir in [
-            self.dir.clone(),
-            self.students(),
-            self.work().join("clones"),
-        ] {
+        for dir in [self.dir.clone(), self.students()] {
             fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             if dir != self.dir {
-                use std::os::unix::fs::PermissionsExt as _;
-                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
-                    .map_err(|e| format!("cannot close {}: {e}", dir.display()))?;
+                close(&dir)?;
             }
             for entry in fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
                 let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -237,7 +234,20 @@ impl Out {
                 }
             }
         }
+        // Clones fetched by another user before a grading run under sudo.
+        let clones = self.work().join("clones");
+        if clones.is_dir() {
+            close(&clones)?;
+        }
         Ok(())
+    }
+
+    /// `DIR/.work/clones`, created and closed to other users (`0700`).
+    pub fn clones(&self) -> Result<PathBuf, String> {
+        let dir = self.work().join("clones");
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        close(&dir)?;
+        Ok(dir)
     }
 
     /// `DIR/students`.
@@ -328,6 +338,13 @@ impl Out {
     }
 }
 
+/// Makes `dir` its owner's alone (`0700`).
+fn close(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .map_err(|e| format!("cannot close {}: {e}", dir.display()))
+}
+
 /// Our temporary files and directories: `.name.tmp` (a student's
 /// directory being assembled), `name.tmpPID` (a file being written).
 fn is_temporary(name: &str) -> bool {
@@ -385,70 +402,14 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
 /// Top-level parts of the starter that grading neither builds nor reads:
 /// the handouts, the student's README and workflow. Fixing a typo in a
 /// handout during the term must not regrade the course.
-const NOT_GRADED: &[&str] = &["labs", ".github", "README.md"];
-
-/// A fingerprint of the base workspace: every file's path, mode and
-/// content (less [`NOT_GRADED`]), and the `rustc -V` the workspace builds
-/// with. A changed grader, check, manifest, lock file or toolchain changes
-/// it, and every submission is graded again. (64-bit FNV-1a: this detects
-/// changes made by the instructor, it is not a defence against anyone.)
+/// A fingerprint of the base workspace: every file grading builds or
+/// reads, and the `rustc -V` that builds it
+/// (`grader_sandbox::submission::grader_fingerprint`, which Gradescope's
+/// `run_autograder` prints too, so a mark there and a row here can be
+/// matched to one grader). A changed grader, check, manifest, lock file or
+/// toolchain changes it, and every submission is graded again.
 pub fn fingerprint(base: &Path) -> Result<String, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut h = grader_sandbox::files::Fnv::default();
-    let mut files = Vec::new();
-    list(base, Path::new(""), &mut files)?;
-    files.retain(|rel| {
-        !rel.components()
-            .next()
-            .is_some_and(|c| NOT_GRADED.iter().any(|n| c.as_os_str() == *n))
-    });
-    files.sort();
-    for rel in &files {
-        let path = base.join(rel);
-        let meta = path
-            .symlink_metadata()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let content = if meta.file_type().is_symlink() {
-            fs::read_link(&path)
-                .map(|t| t.to_string_lossy().into_owned().into_bytes())
-                .map_err(|e| format!("{}: {e}", path.display()))?
-        } else {
-            fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        };
-        h.add(rel.to_string_lossy().as_bytes());
-        h.add(&(meta.permissions().mode() & 0o111).to_le_bytes());
-        h.add(&(content.len() as u64).to_le_bytes());
-        h.add(&content);
-    }
-    let rustc = std::process::Command::new("rustc")
-        .arg("-V")
-        .current_dir(base)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "rustc: unknown".to_string());
-    h.add(rustc.as_bytes());
-    Ok(format!("{:016x}", h.finish()))
-}
-
-fn list(base: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let dir = base.join(rel);
-    for entry in fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))? {
-        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
-        let rel = rel.join(entry.file_name());
-        let ft = entry
-            .file_type()
-            .map_err(|e| format!("{}: {e}", entry.path().display()))?;
-        if ft.is_dir() {
-            if entry.file_name() != "target" {
-                list(base, &rel, out)?;
-            }
-        } else {
-            out.push(rel);
-        }
-    }
-    Ok(())
+    grader_sandbox::submission::grader_fingerprint(base)
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use grader_sandbox::submission::{CheckMark, Graded, Grading, LabMark, Status as GStatus};
+use grader_sandbox::submission::{
+    CheckMark, Graded, Grading, LabMark, Provenance, Status as GStatus,
+};
 
 use super::fetch::tests::{git_at, repo_with};
 use super::merge::merge;
@@ -30,6 +32,8 @@ struct Call {
     submission: PathBuf,
     /// Was the job's target directory seeded when the call began?
     seeded: bool,
+    /// What the run said was graded.
+    about: Provenance,
 }
 
 /// A fake `grade`: the submission's `crates/rio/src/lib.rs` says what it
@@ -46,7 +50,7 @@ impl Fake {
         }
     }
 
-    fn grade(&self, g: &Grading, submission: &Path) -> Result<Graded, String> {
+    fn grade(&self, g: &Grading, submission: &Path, about: &Provenance) -> Result<Graded, String> {
         // Grading runs commands in other directories: relative paths break.
         for p in [&g.base, &g.work, &g.target_dir] {
             assert!(p.is_absolute(), "{} is relative", p.display());
@@ -63,6 +67,7 @@ impl Fake {
             uid_base: g.isolation.uids.map(|u| u.base),
             submission: submission.to_path_buf(),
             seeded,
+            about: about.clone(),
         });
         let says = if submission == g.base {
             "pass".to_string()
@@ -187,7 +192,7 @@ impl Course {
             fs::write(dir.join("crates/rio/src/lib.rs"), "todo").unwrap();
             Ok(())
         };
-        let grade = |g: &Grading, sub: &Path| self.fake.grade(g, sub);
+        let grade = |g: &Grading, sub: &Path, about: &Provenance| self.fake.grade(g, sub, about);
         run(s, &make_base, &grade)
     }
 
@@ -467,7 +472,27 @@ fn the_deadline_the_ref_and_rows_with_nothing_to_grade() {
         row("nocrates").contains(",no_submission,0,10,0,0"),
         "{gradebook}"
     );
+    // Each graded row is told its commit and the rule that picked it.
+    let calls = c.fake.calls.lock().unwrap().clone();
+    let about = |who: &str| {
+        calls
+            .iter()
+            .find(|call| call.submission.ends_with(who))
+            .map(|call| call.about.clone())
+            .unwrap()
+    };
+    let late = about("late");
+    assert_eq!(late.commit.as_deref(), Some(ids[0].as_str()));
+    assert_eq!(late.committed_at.as_deref(), Some("2026-11-30T12:00:00Z"));
+    assert!(
+        late.picked_by
+            .contains("at or before the deadline, 2026-12-02T04:59:00Z"),
+        "{late:?}"
+    );
+    assert!(!late.grader.is_empty());
+    assert!(about("tagged").picked_by.contains("`submitted`"));
     let early = read(&s.out, "students/early/feedback.md");
+    assert!(early.contains("**Graded:** nothing"), "{early}");
     assert!(early.contains("2026-12-02T04:59:00Z"), "{early}");
     assert!(early.contains("2026-12-05T12:00:00Z"), "{early}");
     let summary = read(&s.out, "summary.md");
@@ -577,4 +602,13 @@ fn a_relative_output_directory_works() {
     };
     c.run(&s).unwrap();
     assert!(read(&abs, "gradebook.csv").contains(",graded,4,10,4,0"));
+}
+
+#[test]
+fn durations_are_to_the_second_below_ten_minutes() {
+    use super::run::duration;
+    assert_eq!(duration(Duration::from_secs(41)), "41 s");
+    assert_eq!(duration(Duration::from_secs(90)), "1 min 30 s");
+    assert_eq!(duration(Duration::from_secs(605)), "10 min");
+    assert_eq!(duration(Duration::from_secs(3900)), "1 h 05 min");
 }

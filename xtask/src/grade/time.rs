@@ -7,6 +7,8 @@
 //! convert by hand (the civil-from-days algorithm) instead of adding a
 //! date crate for two functions.
 
+use grader::due::days_from_civil;
+
 /// Seconds since 1970-01-01T00:00:00Z of an RFC 3339 date-time:
 /// `2026-12-01T23:59:00Z`, `2026-12-01T18:59:00-05:00`, `2026-12-01 23:59:00.5+00:00`.
 /// Fractions of a second are dropped (committer times are whole seconds).
@@ -101,18 +103,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// The inverse of [`days_from_civil`].

@@ -166,6 +166,24 @@ pub fn available_memory() -> Option<u64> {
     os::available_memory()
 }
 
+/// Lets this process (and the programs it starts next, which inherit the
+/// limit) open up to `want` descriptors, as far as the hard limit allows:
+/// a thousand clients need a thousand sockets on each side, and some
+/// machines start programs with a soft limit of 256 (macOS) or 1024.
+pub fn raise_fd_limit(want: u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write only `limit`, which we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < want {
+            limit.rlim_cur = want.min(limit.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
 /// Fills `buf` with random bytes from the kernel.
 pub fn random_bytes(buf: &mut [u8]) -> io::Result<()> {
     os::random_bytes(buf)

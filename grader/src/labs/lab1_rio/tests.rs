@@ -401,7 +401,7 @@ const BUGS: &[(&str, Checks, &[&str])] = &[
 ];
 
 fn run(check: &Check) -> CheckResult {
-    (check.run)(&mut Ctx::new(check.deadline))
+    check.run(&mut Ctx::new(check.deadline))
 }
 
 #[test]

@@ -206,15 +206,8 @@ pub(super) fn echo_every_split(ctx: &mut Ctx, echo: EchoFn) -> CheckResult {
     Ok(())
 }
 
-/// All 256 byte values in lines, then CRLF lines and invalid UTF-8.
-pub(super) fn binary_message() -> Vec<u8> {
-    let mut msg: Vec<u8> = (0..=255u8).collect();
-    msg.extend_from_slice(b"\r\nCRLF line\r\n\xff\xfe\x00 not UTF-8\n\x00");
-    msg
-}
-
 pub(super) fn echo_binary_bytes(ctx: &mut Ctx, echo: EchoFn) -> CheckResult {
-    let msg = binary_message();
+    let msg = crate::peers::binary_message();
     ctx.step(format!(
         "echo {} ({} bytes: 0x00..=0xFF, CRLF, NUL) in one read",
         show_bytes(&msg),

@@ -12,7 +12,7 @@ use std::net::TcpStream;
 
 use crate::bins::Binary;
 use crate::check::{CheckResult, Ctx, Failure};
-use crate::labs::lab3_echoserver::server::with_server;
+use crate::labs::servers::accept::with_server;
 use crate::peers::{EchoServer, PATIENCE, V4};
 
 use super::support::{Gate, clients_failed, connect, echo_exactly, expect_lines, run_clients};

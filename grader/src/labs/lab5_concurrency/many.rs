@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::bins::Binary;
 use crate::check::{CheckResult, Ctx, Failure};
-use crate::labs::lab3_echoserver::server::{round_trip, with_server};
+use crate::labs::servers::accept::{round_trip, with_server};
 use crate::peers::{EchoServer, PATIENCE, V4};
 
 use super::support::{

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::bins::Binary;
 use crate::check::{CheckResult, Ctx, Failure};
-use crate::labs::lab3_echoserver::server::{expect_echo, round_trip, send, with_server};
+use crate::labs::servers::accept::{expect_echo, round_trip, send, with_server};
 use crate::peers::{self, EchoServer, PATIENCE, V4};
 
 use super::support::{cpu_time, expect_lines, rss_kib};
@@ -130,10 +130,15 @@ pub(super) fn client_that_never_reads(ctx: &mut Ctx, bin: Binary) -> CheckResult
         ),
     )
     .map_err(|f| {
-        f.note(
-            "backpressure: when a client's output buffer is full, stop reading that client \
-             (do not ask poll for POLLIN) until it drains",
-        )
+        f.note(if bin == Binary::EchoServerS {
+            "backpressure: queue_lines moves into the output buffer only what fits in OUTPUT_MAX; \
+             the rest waits in the input buffer until it is full (LINE_MAX), and then interest stops \
+             asking for POLLIN: the client's bytes wait in the kernel, not in your buffers"
+        } else {
+            "backpressure: each client's thread writes an echo before it reads more, and blocks in \
+             that write while the client doesn't read: the client's bytes wait in the kernel, not in \
+             your buffers"
+        })
     })?;
     ctx.step("reset X");
     peers::reset(x);
@@ -203,6 +208,11 @@ const SILENT: usize = 5;
 const IDLE_WINDOW: Duration = Duration::from_secs(1);
 const IDLE_CPU: Duration = Duration::from_millis(50);
 
+/// Why an idle server that ends, or spins, has a bug in what it asks of
+/// `poll`, not in the code that then runs.
+const WOKE_FOR_NOTHING: &str = "poll returned though no client had sent anything: ask poll only for what you can use \
+     (POLLOUT on a socket with nothing to write is ready at once, every time, so poll returns at once, for ever)";
+
 pub(super) fn idle_uses_no_cpu(ctx: &mut Ctx, bin: Binary) -> CheckResult {
     let mut server = EchoServer::start_bin(ctx, bin)?;
     ctx.step(format!("{SILENT} clients connect and send nothing"));
@@ -218,7 +228,13 @@ pub(super) fn idle_uses_no_cpu(ctx: &mut Ctx, bin: Binary) -> CheckResult {
             })?,
         );
     }
-    expect_lines(ctx, &mut server, "Connected to (", SILENT)?;
+    expect_lines(ctx, &mut server, "Connected to (", SILENT).map_err(|f| {
+        if server.proc.is_running() {
+            f
+        } else {
+            f.note(WOKE_FOR_NOTHING)
+        }
+    })?;
     let before = cpu_time(&server)?;
     ctx.step(format!(
         "watch the server for {} ms while nobody sends anything",
@@ -226,6 +242,30 @@ pub(super) fn idle_uses_no_cpu(ctx: &mut Ctx, bin: Binary) -> CheckResult {
     ));
     // A measurement window, not a synchronisation: the CPU time used in it.
     thread::sleep(IDLE_WINDOW);
+    // Nobody sent a byte: a server that ended meanwhile was woken for
+    // nothing and went on to serve clients with nothing to serve (an
+    // event loop that asks POLLOUT of everyone, whose check_clients is
+    // still todo!(), panics here). Say that, not "it should keep running".
+    server.proc.wait_exit(Duration::from_millis(200));
+    if !server.proc.is_running() {
+        ctx.step("did the server sleep while nobody sent anything?");
+        return Err(with_server(
+            Failure::new(
+                "the server asleep in poll (or in read) while its clients say nothing",
+                format!(
+                    "{} ended although no client had sent a byte: {}",
+                    server.proc.name(),
+                    if bin == Binary::EchoServerS {
+                        "the event loop returned with nothing to do"
+                    } else {
+                        "something woke it with nothing to do"
+                    }
+                ),
+            )
+            .note(WOKE_FOR_NOTHING),
+            &mut server,
+        ));
+    }
     let used = cpu_time(&server)?.saturating_sub(before);
     ctx.expect(
         format!(
@@ -240,15 +280,7 @@ pub(super) fn idle_uses_no_cpu(ctx: &mut Ctx, bin: Binary) -> CheckResult {
         ),
         format!("{} ms: it is busy doing nothing", used.as_millis()),
     )
-    .map_err(|f| {
-        with_server(
-            f.note(
-                "ask poll only for what you can use: POLLOUT on a socket with nothing to write \
-                 is ready at once, every time, so poll returns at once, for ever",
-            ),
-            &mut server,
-        )
-    })?;
+    .map_err(|f| with_server(f.note(WOKE_FOR_NOTHING), &mut server))?;
     drop(silent);
     server.expect_alive(ctx)
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use grader_sandbox::sys;
 
 use crate::check::{Ctx, Failure, show_bytes};
-use crate::labs::lab3_echoserver::server::with_server;
+use crate::labs::servers::accept::with_server;
 use crate::peers::{self, EchoServer};
 
 /// What the server holds right now.
@@ -54,22 +54,10 @@ pub(super) fn cpu_time(server: &EchoServer) -> Result<Duration, Failure> {
     sys::cpu_time(pid as i32).map_err(|e| unreadable("CPU time", pid, e))
 }
 
-/// Lets this check process (and the servers it starts next, which inherit
-/// the limit) open up to `want` descriptors, as far as the hard limit
-/// allows: a thousand clients need a thousand sockets on each side, and
-/// some machines start programs with a soft limit of 1024.
+/// Lets this check process (and the servers it starts next) open up to
+/// `want` descriptors ([`sys::raise_fd_limit`]).
 pub(super) fn raise_fd_limit(want: u64) {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit and setrlimit read and write only `limit`, which we own.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < want {
-            limit.rlim_cur = want.min(limit.rlim_max);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
+    sys::raise_fd_limit(want)
 }
 
 /// A starting line for threads: each waits at [`Gate::pass`] until all

@@ -1,4 +1,4 @@
-//! Step 3: the server outlives bad clients.
+//! A server outlives bad clients (lab 3 step 3, and lab 5 again).
 //!
 //! Five clients do what real clients do to a server: reset after a line,
 //! reset before sending, send 4 MiB and never read the echoes, die
@@ -20,7 +20,7 @@ use crate::check::{CheckResult, Ctx, Failure};
 use crate::peers::{self, EchoServer, PATIENCE, V4};
 use crate::process::text_tail;
 
-use super::server::{expect_no_fd_growth, probe_fds, round_trip, send, with_server};
+use super::accept::{expect_no_fd_growth, probe_fds, round_trip, send, with_server};
 
 /// What a server that survived a bad client shows: a line on stderr about
 /// it, a new client served, and the process still running.

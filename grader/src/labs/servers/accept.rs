@@ -1,12 +1,13 @@
-//! Step 2: the `echoserver` binary with well-behaved clients, and its
-//! command line.
+//! A server with well-behaved clients (lab 3 step 2, and lab 5 again), and
+//! `echoserver`'s command line.
 //!
-//! Every check starts its own `echoserver 0` and talks to it on loopback.
+//! Every check starts its own server (`echoserver 0`, or a lab 5 server)
+//! and talks to it on loopback.
 //! The helpers here add the server's state (running, or how it exited, and
 //! its stderr) to every failure, so "no echo came" also says "because the
 //! server died of SIGPIPE".
 
-use std::io::{self, ErrorKind, Write as _};
+use std::io::{self, Write as _};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::Command;
 use std::sync::{Arc, mpsc};
@@ -19,7 +20,7 @@ use crate::peers::{self, EchoServer, PATIENCE, V4, V6};
 use crate::process::{Proc, describe_status, text_tail};
 use crate::scripted::Rng;
 
-use super::echo::binary_message;
+use crate::peers::binary_message;
 
 /// Adds the server's state to a failure; explains a death by SIGPIPE.
 pub(crate) fn with_server(f: Failure, server: &mut EchoServer) -> Failure {
@@ -99,13 +100,7 @@ fn exchange(
     ctx.step(format!("read {} bytes back", payload.len()));
     let mut f = bytes_failure(&payload, &got);
     if let Some(e) = err {
-        f = f.note(match e.kind() {
-            ErrorKind::WouldBlock | ErrorKind::TimedOut => {
-                "then nothing more came before the deadline".to_string()
-            }
-            ErrorKind::UnexpectedEof => "then the server closed the connection".to_string(),
-            _ => format!("then the read failed: {e}"),
-        });
+        f = f.note(crate::peers::read_stopped(&e));
     }
     if let Ok(Err(e)) = sent.recv_timeout(Duration::from_millis(100)) {
         f = f.note(format!("sending failed too: {e}"));
@@ -128,8 +123,11 @@ pub(crate) fn server_echoes_v6(ctx: &mut Ctx, bin: Binary) -> CheckResult {
 }
 
 /// Waits for the next stdout line that starts with `Connected to (`,
-/// passing over any other lines (a server may say more).
-fn expect_connected_to(ctx: &mut Ctx, server: &mut EchoServer) -> CheckResult {
+/// passing over any other lines (a server may say more), and requires it
+/// to name `client` exactly: the host in its canonical form (`127.0.0.1`
+/// for an IPv4 client of a dual-stack socket, never `::ffff:127.0.0.1`;
+/// `::1` for an IPv6 one), and the client's port.
+fn expect_connected_to(ctx: &mut Ctx, server: &mut EchoServer, client: SocketAddr) -> CheckResult {
     let until = Instant::now() + ctx.budget(PATIENCE);
     let mut skipped = Vec::new();
     loop {
@@ -143,6 +141,20 @@ fn expect_connected_to(ctx: &mut Ctx, server: &mut EchoServer) -> CheckResult {
                         "a line `Connected to (HOST, PORT)`",
                         show_bytes(&line),
                     ));
+                }
+                let want = format!("Connected to ({}, {})", client.ip(), client.port());
+                if text != want {
+                    ctx.step(format!(
+                        "{} printed `{text}` for the client {client}",
+                        server.proc.name()
+                    ));
+                    let mut f = Failure::new(format!("`{want}`"), format!("`{text}`"));
+                    if text.contains("::ffff:") {
+                        f = f.note(
+                            "an IPv4 client of a dual-stack socket is ::ffff:a.b.c.d: print peer.ip().to_canonical(), which gives a.b.c.d",
+                        );
+                    }
+                    return Err(f);
                 }
                 ctx.step(format!("{} printed `{text}`  ok", server.proc.name()));
                 return Ok(());
@@ -171,14 +183,17 @@ fn expect_connected_to(ctx: &mut Ctx, server: &mut EchoServer) -> CheckResult {
 pub(crate) fn server_prints_connected_to(ctx: &mut Ctx, bin: Binary) -> CheckResult {
     let mut server = EchoServer::start_bin(ctx, bin)?;
     // ::1 where the host has it: its line shows the IPv6 form.
-    let second = if crate::runner::has_ipv6_loopback() {
+    let second = if crate::host::has_ipv6_loopback() {
         V6
     } else {
         V4
     };
     for (i, ip) in [V4, second, V4].into_iter().enumerate() {
         let mut c = server.connect(ctx, ip)?;
-        expect_connected_to(ctx, &mut server)?;
+        let me = c
+            .local_addr()
+            .map_err(|e| Failure::new("the client socket's own address", e.to_string()))?;
+        expect_connected_to(ctx, &mut server, me)?;
         let line = format!("client {}\n", i + 1).into_bytes();
         send(ctx, &mut server, &mut c, &line)?;
         expect_echo(ctx, &mut server, &mut c, &line)?;
@@ -391,7 +406,7 @@ const FD_SETTLE: Duration = Duration::from_secs(3);
 /// the count at the start, `base`, it re-counts for up to [`FD_SETTLE`]
 /// while the count is above `base` + [`FD_SLACK`], so a concurrent server
 /// still closing a finished client's socket is not taken for a leak.
-pub(super) fn probe_fds(
+pub(crate) fn probe_fds(
     ctx: &mut Ctx,
     server: &mut EchoServer,
     label: &str,
@@ -426,7 +441,7 @@ pub(super) fn probe_fds(
 }
 
 /// Fails if `now` exceeds `base` by more than [`FD_SLACK`].
-pub(super) fn expect_no_fd_growth(
+pub(crate) fn expect_no_fd_growth(
     ctx: &mut Ctx,
     base: usize,
     now: usize,
