@@ -22,6 +22,17 @@
 #    the run ends with its report;
 # 7. code that tries to overwrite the grader's executables and results.json:
 #    it cannot, and the reference still gets full marks.
+# As root, the build runs as an unprivileged uid too (see the Trust section):
+# 8. a submission that reads a root-only file outside its workspace at compile
+#    time (include_str!, include_bytes!, #[path], compile_error!(include_str!)):
+#    a compile-error row, and the file's text is nowhere in results.json, the
+#    feedback, the logs or run_autograder's output;
+# 9. a build over the memory limit (a huge `const`, at a low test limit): a
+#    compile-error row that names the limit, and the next submission of the
+#    same job (same cache/) gets full marks;
+# 10. a build that writes without end (a 1.2 MB warning, at a 1 MiB test
+#    limit): a compile-error row that names the output limit, and the
+#    next submission, at the same limit, gets full marks.
 # setup.sh is not run here (chroot-test.sh runs it, in a fresh root
 # filesystem); the toolchain on PATH is used.
 set -euo pipefail
@@ -49,6 +60,41 @@ echo "--- the autograder zip's content, as source/"
 cargo xtask gradescope "$fake/source" >/dev/null
 cp "$fake/source/run_autograder" "$fake/run_autograder"
 cargo xtask starter "$fake/starter" >/dev/null
+
+# (After the two xtask runs above, whose build must not see another toolchain path.)
+# The build runs as an unprivileged uid, which must reach the toolchain and the
+# dependencies' sources; where they are in root's home (mode 700 here, as on many
+# machines), use copies made of hard links (no space, a second) in the fake root.
+if [ "$(id -u)" = 0 ]; then
+    sysroot=$(rustc --print sysroot)
+    if ! python3 - "$sysroot" "${CARGO_HOME:-$HOME/.cargo}" <<'PY'
+import os, sys
+def open_to_others(p):
+    p = os.path.realpath(p)
+    while True:
+        if not os.stat(p).st_mode & 0o001:
+            return False
+        if p == "/":
+            return True
+        p = os.path.dirname(p)
+sys.exit(0 if all(open_to_others(p) for p in sys.argv[1:] if os.path.exists(p)) else 1)
+PY
+    then
+        if [ "$("$fake/toolchain/bin/rustc" -V 2>/dev/null)" != "$(rustc -V)" ]; then
+            rm -rf "$fake/toolchain"
+            cp -al "$sysroot" "$fake/toolchain" 2>/dev/null || cp -a "$sysroot" "$fake/toolchain"
+        fi
+        rm -rf "$fake/cargo-home"
+        mkdir -p "$fake/cargo-home"
+        for part in registry git; do
+            src=${CARGO_HOME:-$HOME/.cargo}/$part
+            [ -d "$src" ] && { cp -al "$src" "$fake/cargo-home/" 2>/dev/null || cp -a "$src" "$fake/cargo-home/"; }
+        done
+        export PATH=$fake/toolchain/bin:$PATH CARGO_HOME=$fake/cargo-home
+        unset RUSTUP_TOOLCHAIN
+        echo "the toolchain and sources are closed to other users here: using copies in $fake"
+    fi
+fi
 
 # Runs run_autograder on the submission prepared in $fake/submission, then
 # checks results.json: $1 full or zero.
@@ -100,7 +146,8 @@ PY
 # No process of the unprivileged uids may be left.
 no_uid_left() {
     local left
-    left=$(ps -eo uid=,pid=,comm= | awk -v lo="$uids_from" '$1 >= lo && $1 < lo + 64')
+    # The checks' 64 uids and the build's, the one after them.
+    left=$(ps -eo uid=,pid=,comm= | awk -v lo="$uids_from" '$1 >= lo && $1 < lo + 65')
     if [ -n "$left" ]; then
         echo "test.sh: processes of the unprivileged uids are still running:" >&2
         echo "$left" >&2
@@ -180,6 +227,59 @@ PY
         if std::fs::write(&p, b\"#!/bin/sh\\nexit 0\\n\").is_ok() { panic!(\"overwrote {}\", p.display()); }
     }"
     grade full
+    no_uid_left
+fi
+
+if [ "$(id -u)" = 0 ]; then
+    echo "--- 8. reading a root-only file outside the workspace at compile time: a compile error, the text nowhere"
+    mkdir -p "$fake/private"
+    chmod 755 "$fake/private"
+    secret=$fake/private/answers.txt
+    words="TOP-SECRET-$$-$RANDOM"
+    echo "$words" >"$secret"
+    chmod 600 "$secret"
+    for code in "pub const LEAK: &str = include_str!(\"$secret\");" \
+        "pub const LEAK: &[u8] = include_bytes!(\"$secret\");" \
+        "#[path = \"$secret\"] mod leak;" \
+        "compile_error!(include_str!(\"$secret\"));"; do
+        submit "$repo" .
+        echo "$code" >>"$fake/submission/crates/rio/src/lib.rs"
+        grade zero
+        python3 - "$fake/results/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+status = r.get("extra_data", {}).get("status")
+assert status == "compile_error", f"status {status!r}, want compile_error"
+assert "ermission denied" in r["output"], r["output"]
+print("a compile-error row: the compiler was denied the file")
+PY
+        if grep -rl "$words" "$fake/results" "$fake/logs" "$fake/last-run.txt" "$fake/work"; then
+            echo "test.sh: the root-only file's text reached the results, the logs or the work copy" >&2
+            exit 1
+        fi
+        echo "the file's text is nowhere"
+    done
+    no_uid_left
+
+    echo "--- 9. a build over the memory limit: a row that names it; the next submission builds normally"
+    submit "$repo" .
+    echo 'pub const BIG: [u8; 1 << 32] = [7; 1 << 32]; pub fn big(n: usize) -> u8 { BIG[n % 3] }' \
+        >>"$fake/submission/crates/rio/src/lib.rs"
+    GRADER_BUILD_MEMORY=$((2 << 30)) grade zero
+    output_says "memory limit"
+    submit "$repo" .
+    GRADER_BUILD_MEMORY=$((2 << 30)) grade full
+    no_uid_left
+
+    echo "--- 10. a build that writes without end: a row that names the output limit; the next builds normally"
+    submit "$repo" .
+    # One unused variable with a 600,000-letter name: 1.2 MB of warning.
+    python3 -c "print('pub fn noisy() { let x' + 'a' * 600000 + ' = 1; }')" \
+        >>"$fake/submission/crates/rio/src/lib.rs"
+    GRADER_BUILD_OUTPUT=$((1 << 20)) grade zero
+    output_says "output limit"
+    submit "$repo" .
+    GRADER_BUILD_OUTPUT=$((1 << 20)) grade full
     no_uid_left
 fi
 

@@ -15,7 +15,7 @@
 //! artifact names, so the grader of one copy could run the other copy's
 //! `echoserver`, or be that copy's grader. So the target directory counts
 //! as this workspace's own only when it is `<workspace>/target`, or when
-//! official grading says it is (`GRADER_TARGET_DIR_OWNER` names this
+//! official grading says it is ([`TARGET_DIR_OWNER_ENV`] names this
 //! workspace: one fixed path per target directory). Otherwise everything
 //! the checks run — the grader executable included — is built again in
 //! `<target>/grader-<hash of the workspace's absolute path>`, a directory
@@ -26,15 +26,14 @@
 //! Then the in-process library checks, which test the Rust crates of this
 //! workspace and not that binary, are skipped.
 
-use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use grader_sandbox::protocol::Failure;
 
-/// Set by official grading to the absolute path of the one workspace that
-/// uses the target directory `CARGO_TARGET_DIR` names.
-pub const OWNER_ENV: &str = "GRADER_TARGET_DIR_OWNER";
+use grader_sandbox::cargo::Built;
+use grader_sandbox::isolation::PREBUILT_ENV;
+pub use grader_sandbox::isolation::TARGET_DIR_OWNER_ENV;
 
 /// A binary of the labs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,7 +160,7 @@ pub fn own_target_dir(root: &Path, exe: &Path) -> Option<PathBuf> {
     if target == root.join("target") {
         return None;
     }
-    if let Some(owner) = std::env::var_os(OWNER_ENV) {
+    if let Some(owner) = std::env::var_os(TARGET_DIR_OWNER_ENV) {
         let owner = PathBuf::from(owner);
         if owner.canonicalize().unwrap_or(owner) == root {
             return None;
@@ -200,7 +199,12 @@ pub fn prepare(needed: &[Binary], mut progress: impl FnMut(&str)) -> Result<Prep
             dir.display()
         ));
     }
-    let built = build(&root, private.as_deref(), &wanted);
+    // Official grading built everything already, unprivileged: this
+    // process (root there) compiles nothing of the submission itself.
+    let built = match std::env::var_os(PREBUILT_ENV) {
+        Some(list) => Built::read(Path::new(&list))?,
+        None => build(&root, private.as_deref(), &wanted),
+    };
 
     let mut env = Vec::new();
     for &bin in needed {
@@ -238,24 +242,6 @@ fn check_override(bin: Binary, path: &Path) -> Result<PathBuf, String> {
             bin.override_var(),
             path.display()
         ))
-    }
-}
-
-/// What one `cargo build` produced.
-struct Built {
-    /// Binary name → executable.
-    executables: Vec<(String, PathBuf)>,
-    /// Why a binary is missing: the compiler's first error, or cargo's.
-    error: String,
-}
-
-impl Built {
-    fn path(&self, bin: &str) -> Result<PathBuf, String> {
-        self.executables
-            .iter()
-            .find(|(name, _)| name == bin)
-            .map(|(_, p)| p.clone())
-            .ok_or_else(|| self.error.clone())
     }
 }
 
@@ -297,43 +283,10 @@ fn build(root: &Path, target_dir: Option<&Path>, wanted: &[(&str, &str)]) -> Bui
             };
         }
     };
-    let mut executables = Vec::new();
-    for line in out.stdout.lines().map_while(Result::ok) {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        if msg["reason"] != "compiler-artifact" {
-            continue;
-        }
-        if let (Some(name), Some(exe)) =
-            (msg["target"]["name"].as_str(), msg["executable"].as_str())
-        {
-            executables.push((name.to_string(), PathBuf::from(exe)));
-        }
-    }
-    let text = String::from_utf8_lossy(&out.stderr);
-    Built {
-        executables,
-        error: first_error(&text),
-    }
-}
-
-/// The compiler's first error in cargo's output (what to fix), else its
-/// last lines.
-pub fn first_error(text: &str) -> String {
-    let first = text
-        .lines()
-        .skip_while(|l| !l.starts_with("error"))
-        .take(12)
-        .collect::<Vec<_>>()
-        .join("\n        ");
-    if first.is_empty() {
-        let tail: Vec<&str> = text.lines().rev().take(6).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        format!("`cargo build` failed: {}", tail.join("\n        "))
-    } else {
-        format!("`cargo build` failed:\n        {first}")
-    }
+    Built::from_output(
+        &String::from_utf8_lossy(&out.stdout),
+        &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 #[cfg(test)]
@@ -361,12 +314,5 @@ mod tests {
         std::fs::write(ws.join("target/CACHEDIR.TAG"), "Signature").unwrap();
         assert_eq!(own_target_dir(&ws, &ws.join("target/debug/grader")), None);
         let _ = std::fs::remove_dir_all(&base);
-    }
-
-    #[test]
-    fn compiler_errors_are_kept() {
-        let text = "   Compiling rio\nerror[E0308]: mismatched types\n --> src/lib.rs:1:1\n";
-        let e = first_error(text);
-        assert!(e.contains("error[E0308]: mismatched types"), "{e}");
     }
 }

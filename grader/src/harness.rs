@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use grader_sandbox::isolation::{self, Isolation};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::bins::{self, Binary};
@@ -85,7 +86,7 @@ pub fn test_main(lab: u8) -> ! {
 
 /// Builds what `checks` run and returns the runner for them. Also makes
 /// this process the subreaper of last resort, and takes official grading's
-/// uid from [`runner::UID_ENV`] when this process is root (with a note
+/// uids ([`Isolation::from_env`]) when this process is root (with a note
 /// when it is not).
 pub fn runner_for(
     checks: &[&Check],
@@ -94,18 +95,19 @@ pub fn runner_for(
 ) -> Result<Runner, String> {
     runner::become_subreaper();
     let prepared = bins::prepare(&needed_binaries(checks), &mut progress)?;
-    let uid_base = match official_uid()? {
-        Some(base) if grader_sandbox::sys::is_root() => {
+    let uids = match Isolation::from_env()? {
+        Some(uids) if grader_sandbox::sys::is_root() => {
             progress(&format!(
-                "the code under test runs as uid {base} and up (unprivileged), one uid per check"
+                "the code under test runs as uid {} and up (unprivileged), one uid per check",
+                uids.base
             ));
-            Some(base)
+            Some(uids)
         }
         Some(_) => {
             progress(&format!(
                 "{} is set, but the grader is not root: it cannot drop privileges, so the code \
                  under test runs as you (a run on your own machine is feedback, not the official mark)",
-                runner::UID_ENV
+                isolation::UID_ENV
             ));
             None
         }
@@ -115,27 +117,13 @@ pub fn runner_for(
         prepared.check_exe,
         prepared.sandbox,
         prepared.env,
-        uid_base,
+        uids,
         host,
     );
     if !runner.host.ipv6 && checks.iter().any(|c| c.needs_ipv6) {
         progress("this host has no IPv6 loopback (::1): the checks that need it are skipped");
     }
     Ok(runner)
-}
-
-/// The first unprivileged uid official grading asked for, if any.
-fn official_uid() -> Result<Option<u32>, String> {
-    let Ok(v) = std::env::var(runner::UID_ENV) else {
-        return Ok(None);
-    };
-    match v.parse::<u32>() {
-        Ok(base) if base > 0 && base.checked_add(runner::UID_SLOTS).is_some() => Ok(Some(base)),
-        _ => Err(format!(
-            "{}={v:?}: want a uid from 1 up (one per check running at once, from it on)",
-            runner::UID_ENV
-        )),
-    }
 }
 
 /// The binaries that `checks` run.

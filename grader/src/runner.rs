@@ -36,6 +36,7 @@ use std::sync::{Condvar, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use grader_sandbox::isolation::{self, Uids};
 use grader_sandbox::supervise::{self, Report};
 
 use grader_sandbox::protocol::{CHANNEL_ENV, Frame};
@@ -43,14 +44,6 @@ use grader_sandbox::protocol::{CHANNEL_ENV, Frame};
 use crate::check::Check;
 use crate::host::Host;
 use crate::verdict::{Outcome, Verdict, judge};
-
-/// Set by official grading (`run_autograder`, `cargo xtask grade`): the
-/// first of the unprivileged uids that check processes run as, one per
-/// check running at the same time. Needs root; ignored, with a note, without.
-pub const UID_ENV: &str = "GRADER_SANDBOX_UID";
-
-/// How many uids one grader run may use from [`UID_ENV`] on.
-pub const UID_SLOTS: u32 = 64;
 
 /// Most output kept from one check process (the rest is counted, not kept).
 const OUTPUT_CAP: usize = 256 * 1024;
@@ -72,27 +65,27 @@ pub struct Runner {
     pub sandbox: PathBuf,
     /// Extra environment for check processes (paths of built binaries…).
     pub env: Vec<(String, String)>,
-    /// First unprivileged uid, when official grading drops privileges.
-    pub uid_base: Option<u32>,
+    /// The check uids, when official grading drops privileges.
+    pub uids: Option<Uids>,
     /// What this host and run can grade (which checks are skipped).
     pub host: Host,
     slots: Slots,
 }
 
 impl Runner {
-    /// A runner; `uid_base` is used only where this process is root.
+    /// A runner; `uids` are used only where this process is root.
     pub fn new(
         exe: PathBuf,
         sandbox: PathBuf,
         env: Vec<(String, String)>,
-        uid_base: Option<u32>,
+        uids: Option<Uids>,
         host: Host,
     ) -> Runner {
         Runner {
             exe,
             sandbox,
             env,
-            uid_base,
+            uids,
             host,
             slots: Slots::default(),
         }
@@ -104,7 +97,7 @@ impl Runner {
         if let Some(why) = self.host.why_not(check) {
             return Outcome::skipped(*check, why);
         }
-        let slot = match self.uid_base.map(|base| self.slots.take(base)).transpose() {
+        let slot = match self.uids.map(|uids| self.slots.take(uids)).transpose() {
             Ok(slot) => slot,
             Err(e) => {
                 return Outcome {
@@ -142,12 +135,13 @@ impl Runner {
             &self.sandbox,
             check.deadline,
             uid,
+            None,
             &self.exe,
             theirs.into(),
             report_theirs.into(),
         );
-        cmd.envs(passed_env())
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+        isolation::scrub_env(&mut cmd, isolation::CHECK_ENV);
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)))
             .env(CHANNEL_ENV, "3")
             .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::null())
@@ -234,15 +228,6 @@ fn new_proof() -> io::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The variables a check process keeps from the grader's environment; all
-/// others (tokens, secrets, the CI's settings) are not passed.
-fn passed_env() -> Vec<(String, String)> {
-    ["PATH", "LANG", "LC_ALL", "TMPDIR"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
-        .collect()
-}
-
 /// Makes this process a child subreaper where the platform has one: what a
 /// killed supervisor leaves comes to us, to be killed ([`sweep_orphans`]).
 /// Elsewhere a check whose supervisor dies ends itself and what it started
@@ -286,10 +271,10 @@ struct Slot<'a> {
 }
 
 impl Slots {
-    fn take(&self, base: u32) -> io::Result<Slot<'_>> {
+    fn take(&self, uids: Uids) -> io::Result<Slot<'_>> {
         let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            for uid in base..base + UID_SLOTS {
+            for uid in uids.checks() {
                 if let Some(lease) = grader_sandbox::uids::lease(uid)? {
                     return Ok(Slot {
                         slots: self,

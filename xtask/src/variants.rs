@@ -356,7 +356,7 @@ pub fn run_grader(dir: &Path, target: &Path, checks: &[String]) -> Result<Ran, S
     cmd.current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
         // That target directory is this copy's alone (one copy, one path).
-        .env("GRADER_TARGET_DIR_OWNER", dir)
+        .env(grader_sandbox::isolation::TARGET_DIR_OWNER_ENV, dir)
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("GITHUB_STEP_SUMMARY")
         .args(["run", "-q", "-p", "grader"]);

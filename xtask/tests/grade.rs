@@ -8,7 +8,10 @@
 //! cheat (0 on the checks it targets), a correct commit made after the
 //! deadline on top of a starter commit made before it (graded at the
 //! starter commit: 0), a repository without `crates/` (`no_submission`) and
-//! a path that does not exist (`clone_failed`). Every row of the gradebook
+//! a path that does not exist (`clone_failed`), and a peeker whose `rio`
+//! puts another student's feedback in `compile_error!(include_str!(…))`
+//! (`compile_error`: the build, unprivileged, is denied the file, whose
+//! text is nowhere in the peeker's row). Every row of the gradebook
 //! is checked; a second run into the same directory must grade nothing; two
 //! shards merged must equal the unsharded run.
 //!
@@ -47,12 +50,18 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Extra environment of every xtask run: as root on a machine whose
+/// toolchain is in root's closed home, a copy others may run (the build
+/// runs as an unprivileged uid; see [`reachable_toolchain`]).
+static XTASK_ENV: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+
 /// Runs `xtask ARGS…`; returns its stderr, and fails the test with it
 /// unless it succeeds.
 fn xtask(args: &[&str]) -> String {
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(args)
+        .envs(XTASK_ENV.get().into_iter().flatten().map(|(k, v)| (k, v)))
         .output()
         .expect("xtask runs");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -92,6 +101,63 @@ fn commit(dir: &Path, date: &str) -> String {
     git(dir, date, &["add", "-A"]);
     git(dir, date, &["commit", "-q", "-m", "work"]);
     git(dir, date, &["rev-parse", "HEAD"])
+}
+
+/// Is every directory from `/` down to `p` open to other users?
+fn open_to_others(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let p = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    p.ancestors()
+        .all(|d| fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+}
+
+/// As root, where the toolchain or the dependencies' sources are closed to
+/// other users (root's home, mode 700): hard-linked copies under `t`, and
+/// the environment that makes xtask use them (as autograder/gradescope/
+/// test.sh does).
+fn reachable_toolchain(t: &Path) -> Vec<(String, String)> {
+    if !grader_sandbox::sys::is_root() {
+        return Vec::new();
+    }
+    let out = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    if open_to_others(&sysroot) && open_to_others(&home) {
+        return Vec::new();
+    }
+    let cp = |from: &Path, to: &Path| {
+        let ok = Command::new("cp")
+            .arg("-al")
+            .arg(from)
+            .arg(to)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "cp -al {} {}", from.display(), to.display());
+    };
+    cp(&sysroot, &t.join("toolchain"));
+    fs::create_dir_all(t.join("cargo-home")).unwrap();
+    for part in ["registry", "git"] {
+        if home.join(part).is_dir() {
+            cp(&home.join(part), &t.join("cargo-home").join(part));
+        }
+    }
+    let path = format!(
+        "{}:{}",
+        t.join("toolchain/bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    vec![
+        ("PATH".to_string(), path),
+        (
+            "CARGO_HOME".to_string(),
+            t.join("cargo-home").display().to_string(),
+        ),
+    ]
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -228,6 +294,7 @@ fn a_course_graded_at_a_deadline() {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(t, fs::Permissions::from_mode(0o755)).unwrap();
     }
+    XTASK_ENV.get_or_init(|| reachable_toolchain(t));
     let starter = t.join("starter");
     xtask(&["starter", starter.to_str().unwrap()]);
     let repos = t.join("repos");
@@ -276,6 +343,20 @@ fn a_course_graded_at_a_deadline() {
     git(&dir, BEFORE, &["init", "-q", "-b", "main"]);
     let nocrates = commit(&dir, BEFORE);
 
+    // Another student's feedback, which the one job has written by the
+    // time this row is graded (the reference's: the first row).
+    let whole = t.join("whole");
+    let theirs = whole.join("students/reference/feedback.md");
+    let dir = student(&repos, &starter, "peeker");
+    put_reference(&dir);
+    edit(&dir.join("crates/rio/src/lib.rs"), |s| {
+        format!(
+            "{s}\ncompile_error!(include_str!({:?}));\n",
+            theirs.display()
+        )
+    });
+    commit(&dir, BEFORE);
+
     let students = [
         "reference",
         "starter",
@@ -284,6 +365,10 @@ fn a_course_graded_at_a_deadline() {
         "loops",
         "late",
         "nocrates",
+        // Before "missing", so that shard 1 grades what it did before the
+        // peeker was added (missing is not graded) and the peeker goes to
+        // shard 2, beside rows that build little.
+        "peeker",
         "missing",
     ];
     let roster = t.join("roster.csv");
@@ -295,7 +380,6 @@ fn a_course_graded_at_a_deadline() {
     let roster = roster.to_str().unwrap();
 
     // One job: the reference, then the starter, at one path.
-    let whole = t.join("whole");
     let w = whole.to_str().unwrap();
     let grade_whole = || {
         xtask(&[
@@ -407,6 +491,22 @@ fn a_course_graded_at_a_deadline() {
     assert_eq!(get(r, "commit"), nocrates);
     assert_eq!((get(r, "status"), get(r, "score")), ("no_submission", "0"));
 
+    // The peeker: the compiler was denied the reference's feedback, whose
+    // text is nowhere in the peeker's row.
+    let r = row("peeker");
+    assert_eq!((get(r, "status"), get(r, "score")), ("compile_error", "0"));
+    let leaked = fs::read_to_string(&theirs).unwrap();
+    let own = ["results.json", "feedback.md", "marks.json"]
+        .map(|f| fs::read_to_string(whole.join("students/peeker").join(f)).unwrap())
+        .join("\n");
+    assert!(own.contains("ermission denied"), "{own}");
+    for line in leaked.lines().filter(|l| l.trim().len() > 30) {
+        assert!(
+            !own.contains(line.trim()),
+            "the peeker's row holds {line:?}"
+        );
+    }
+
     let r = row("missing");
     assert_eq!(
         (get(r, "commit"), get(r, "status"), get(r, "score")),
@@ -431,7 +531,7 @@ fn a_course_graded_at_a_deadline() {
     let written = fs::metadata(&results).unwrap().modified().unwrap();
     let said = grade_whole();
     assert!(
-        said.contains("grade: 0 graded, 7 kept, 1 with nothing to grade"),
+        said.contains("grade: 0 graded, 8 kept, 1 with nothing to grade"),
         "{said}"
     );
     assert!(!said.contains("grading the starter"), "{said}");

@@ -1,5 +1,5 @@
-//! Two small things every grading path needs: writing a result file whole
-//! or not at all, and a stable name for some bytes.
+//! Small things every grading path needs: writing a result file whole or
+//! not at all, a stable name for some bytes, and copying a tree of files.
 
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -9,6 +9,18 @@ use std::path::{Path, PathBuf};
 /// and a failed write leaves the old file (or none). The temporary file is
 /// created new, never through a link someone left at its name.
 pub fn write_whole(path: &Path, text: &str) -> io::Result<()> {
+    write_whole_mode(path, text, 0o666)
+}
+
+/// [`write_whole`] of a file only its owner may read or write (`0600`)
+/// from its first byte: marks and feedback, which the uids a submission
+/// builds and runs as must not read.
+pub fn write_private(path: &Path, text: &str) -> io::Result<()> {
+    write_whole_mode(path, text, 0o600)
+}
+
+fn write_whole_mode(path: &Path, text: &str, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -19,6 +31,7 @@ pub fn write_whole(path: &Path, text: &str) -> io::Result<()> {
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(mode)
         .open(&tmp)
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .and_then(|()| std::fs::rename(&tmp, path));
@@ -58,6 +71,99 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h = Fnv::default();
     h.add(bytes);
     h.finish()
+}
+
+/// How [`copy_tree`] copies.
+#[derive(Debug)]
+pub struct CopyTree {
+    /// Keep each file's modification time (a target directory: cargo
+    /// compares its files' times with one another), or give every file a
+    /// fresh one (sources: cargo rebuilds what changed).
+    pub keep_times: bool,
+    /// Copy symbolic links as links; else leave them (and devices, sockets)
+    /// out and name them in `skipped`: a link in a submission could point
+    /// the build at a file outside.
+    pub keep_links: bool,
+    /// Names not copied at any depth (`target`, `.git`).
+    pub skip_names: &'static [&'static str],
+    /// Bytes still allowed; past it the copy stops with `exceeded`.
+    pub bytes: u64,
+    /// Files still allowed; past it the copy stops with `exceeded`.
+    pub files: usize,
+    /// The budget ran out: the copy stopped there.
+    pub exceeded: bool,
+    /// What was left out (relative to the copy's root).
+    pub skipped: Vec<PathBuf>,
+}
+
+impl CopyTree {
+    /// Sources: fresh times, no links, no `target/` or `.git/`, no budget.
+    pub fn sources() -> CopyTree {
+        CopyTree {
+            keep_times: false,
+            keep_links: false,
+            skip_names: &["target", ".git"],
+            bytes: u64::MAX,
+            files: usize::MAX,
+            exceeded: false,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// An exact copy: times and links kept, everything copied.
+    pub fn exact() -> CopyTree {
+        CopyTree {
+            keep_times: true,
+            keep_links: true,
+            skip_names: &[],
+            ..CopyTree::sources()
+        }
+    }
+}
+
+/// Copies the tree `from` to `to` (directories made as needed) as `how`
+/// says; the one tree copy of official grading and the gradebook.
+pub fn copy_tree(from: &Path, to: &Path, how: &mut CopyTree) -> io::Result<()> {
+    copy_below(from, to, Path::new(""), how)
+}
+
+fn copy_below(from: &Path, to: &Path, rel: &Path, how: &mut CopyTree) -> io::Result<()> {
+    let meta = std::fs::symlink_metadata(from)?;
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        std::fs::create_dir_all(to)?;
+        let mut entries: Vec<_> = std::fs::read_dir(from)?.collect::<io::Result<_>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name();
+            if how.skip_names.iter().any(|s| name == *s) {
+                continue;
+            }
+            copy_below(&entry.path(), &to.join(&name), &rel.join(&name), how)?;
+            if how.exceeded {
+                return Ok(());
+            }
+        }
+    } else if ft.is_file() {
+        if how.files == 0 || meta.len() > how.bytes {
+            how.exceeded = true;
+            return Ok(());
+        }
+        how.files -= 1;
+        how.bytes -= meta.len();
+        std::fs::copy(from, to)?;
+        if how.keep_times {
+            std::fs::File::options()
+                .write(true)
+                .open(to)?
+                .set_modified(meta.modified()?)?;
+        }
+    } else if ft.is_symlink() && how.keep_links {
+        std::os::unix::fs::symlink(std::fs::read_link(from)?, to)?;
+    } else {
+        how.skipped.push(rel.to_path_buf());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

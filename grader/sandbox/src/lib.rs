@@ -17,7 +17,10 @@
 //!   processes of one uid);
 //! - [`protocol`]: the typed contract: the grader's results and its list of
 //!   checks as every tool reads them;
-//! - [`files`]: writing result files whole, and a stable hash;
+//! - [`files`]: writing result files whole, a stable hash, the tree copy;
+//! - [`isolation`]: official grading's uids, network and environment, as
+//!   one value chosen once per job;
+//! - [`cargo`]: what a `cargo build` said (executables, first error);
 //! - [`uids`]: leases on the unprivileged uids, so that two graders on one
 //!   machine never share one;
 //! - [`submission`]: official grading of one submission, shared by
@@ -32,7 +35,11 @@ compile_error!(
 );
 
 #[cfg(unix)]
+pub mod cargo;
+#[cfg(unix)]
 pub mod files;
+#[cfg(unix)]
+pub mod isolation;
 #[cfg(unix)]
 pub mod procs;
 #[cfg(unix)]

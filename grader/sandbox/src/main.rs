@@ -1,11 +1,12 @@
 //! `grader-sandbox`: the part of the grader that links no student code.
 //!
 //! ```text
-//! grader-sandbox supervise --deadline-ms N [--uid U] -- PROGRAM ARGS…
+//! grader-sandbox supervise --deadline-ms N [--uid U] [--memory-limit BYTES] -- PROGRAM ARGS…
 //!     run one process contained (the grader runs each check so; see supervise.rs)
 //! grader-sandbox grade-submission --base DIR --submission DIR --work DIR
 //!         --target-dir DIR --results FILE [--feedback FILE] [--log FILE]
-//!         [--timeout SECS] [--uid-base UID] [--grader-id TEXT] [--metadata FILE]
+//!         [--timeout SECS] [--uid-base UID] [--memory-limit BYTES] [--output-limit BYTES]
+//!         [--grader-id TEXT] [--metadata FILE]
 //!     official grading of one submission (Gradescope's run_autograder): no
 //!     commit is known (an upload has no .git), so the feedback says "as
 //!     uploaded", with the grader's fingerprint (of --base, or --grader-id)
@@ -17,14 +18,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use grader_sandbox::files::write_whole;
-use grader_sandbox::submission::{self, Grading};
+use grader_sandbox::isolation::Isolation;
+use grader_sandbox::submission::{self, BuildLimits, Grading};
 use grader_sandbox::supervise;
 
 const USAGE: &str = "\
-usage: grader-sandbox supervise --deadline-ms N [--uid U] -- PROGRAM [ARGS…]
+usage: grader-sandbox supervise --deadline-ms N [--uid U] [--memory-limit BYTES] -- PROGRAM [ARGS…]
        grader-sandbox grade-submission --base DIR --submission DIR --work DIR --target-dir DIR
                       --results FILE [--feedback FILE] [--log FILE] [--timeout SECS] [--uid-base UID]
-                      [--grader-id TEXT] [--metadata FILE]";
+                      [--memory-limit BYTES] [--output-limit BYTES] [--grader-id TEXT] [--metadata FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -75,6 +77,7 @@ impl GradeArgs {
         let (mut feedback, mut log, mut uid_base, mut grader_id, mut metadata) =
             (None, None, None, None, None);
         let mut timeout = Duration::from_secs(1200);
+        let mut limits = BuildLimits::default();
         while let Some(arg) = it.next() {
             let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
             match arg.as_str() {
@@ -92,6 +95,14 @@ impl GradeArgs {
                     let secs: u64 = v.parse().map_err(|_| format!("bad --timeout {v:?}"))?;
                     timeout = Duration::from_secs(secs);
                 }
+                "--memory-limit" => {
+                    let v = value()?;
+                    limits.memory = v.parse().map_err(|_| format!("bad --memory-limit {v:?}"))?;
+                }
+                "--output-limit" => {
+                    let v = value()?;
+                    limits.output = v.parse().map_err(|_| format!("bad --output-limit {v:?}"))?;
+                }
                 "--uid-base" => {
                     let v = value()?;
                     uid_base = Some(v.parse().map_err(|_| format!("bad --uid-base {v:?}"))?);
@@ -106,7 +117,9 @@ impl GradeArgs {
                 work: need(work, "--work")?,
                 target_dir: need(target, "--target-dir")?,
                 timeout,
-                uid_base,
+                // The one place run_autograder's isolation is chosen.
+                isolation: Isolation::official(uid_base),
+                limits,
             },
             submission: need(submission, "--submission")?,
             results: need(results, "--results")?,

@@ -2,6 +2,22 @@
 //! of the instructor's base workspace (the starter), built and graded under
 //! the grader's containment. `run_autograder` and `cargo xtask grade` both
 //! call [`grade`]; there is no second implementation.
+//!
+//! The build is the part of grading that reads the most: `rustc` reads
+//! every file the code names (`include_str!`, `include_bytes!`,
+//! `#[path]`), and puts what it read in its error messages. So where
+//! grading runs as root, the build runs as a uid of its own
+//! ([`Uids::build`]), under the supervisor, with a cleared environment, a
+//! target directory it owns, the toolchain and the dependencies' sources
+//! readable (the grading user's `CARGO_HOME`, read-only to it), and
+//! nothing of the machine's private
+//! files: a file only root may read fails to compile with the compiler's
+//! own "permission denied". It is bounded too ([`BuildLimits`]). The
+//! grader front end, which runs as root, then compiles nothing: it is told
+//! where the build put everything ([`PREBUILT_ENV`]). What root itself
+//! builds — the supervisor — is built from the instructor's base before
+//! any file of the submission is in place, in a directory the build uid
+//! cannot write.
 
 use std::io::{BufRead as _, BufReader};
 use std::os::fd::OwnedFd;
@@ -12,7 +28,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::files::Fnv;
+use crate::cargo::{self, Built};
+use crate::files::{CopyTree, Fnv};
+use crate::isolation::{BUILD_ENV, Isolation, PREBUILT_ENV, TARGET_DIR_OWNER_ENV, Uids, scrub_env};
 use crate::procs;
 use crate::supervise::{self, Report};
 use crate::sys::is_root;
@@ -34,10 +52,33 @@ pub struct Grading {
     pub target_dir: PathBuf,
     /// Wall-clock limit for building and grading one submission.
     pub timeout: Duration,
-    /// First of the unprivileged uids the check processes run as (one per
-    /// parallel check); `None` grades as the current user. Jobs that run at
-    /// the same time need ranges that do not overlap (100 apart).
-    pub uid_base: Option<u32>,
+    /// The job's uids and network ([`Isolation::official`]); jobs that run
+    /// at the same time need uid ranges that do not overlap.
+    pub isolation: Isolation,
+    /// The build's bounds beyond the deadline.
+    pub limits: BuildLimits,
+}
+
+/// What one build may use besides time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BuildLimits {
+    /// Address space of each process of the build (`RLIMIT_AS`, so per
+    /// process: cargo, each `rustc`, the linker), in bytes.
+    pub memory: u64,
+    /// Most output kept of the build, per stream (cargo's messages, the
+    /// compiler's); more is a compile error row.
+    pub output: usize,
+}
+
+impl Default for BuildLimits {
+    /// 4 GiB of address space per process (the reference's build needs
+    /// under 2), 4 MiB of output per stream.
+    fn default() -> BuildLimits {
+        BuildLimits {
+            memory: 4 << 30,
+            output: 4 << 20,
+        }
+    }
 }
 
 /// What was graded, for the first lines of every official feedback: which
@@ -179,10 +220,18 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
     }
     let mut log = String::new();
 
+    // Before any file of the submission is in place: the supervisor (the
+    // instructor's code alone), and what the unprivileged build needs.
+    std::fs::create_dir_all(&grading.target_dir)
+        .map_err(|e| format!("cannot create {}: {e}", grading.target_dir.display()))?;
+    reachable_by_others(&grading.target_dir)?;
+    let sandbox = build_supervisor(grading)?;
+    let job = Job::prepare(grading, sandbox)?;
+
     let Some(crates) = find_crates(submission) else {
         let listing = listing(submission);
         return not_graded(
-            grading,
+            &job,
             about,
             Status::NoSubmission,
             started,
@@ -200,7 +249,7 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
     }
     if taken.too_big {
         return not_graded(
-            grading,
+            &job,
             about,
             Status::NoSubmission,
             started,
@@ -213,42 +262,46 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
         );
     }
     reachable_by_others(&grading.work)?;
-    std::fs::create_dir_all(&grading.target_dir)
-        .map_err(|e| format!("cannot create {}: {e}", grading.target_dir.display()))?;
-    reachable_by_others(&grading.target_dir)?;
 
-    // The supervisor first: the instructor's code alone (no lab crate).
-    let sandbox = build_supervisor(grading)?;
-    // Then everything, as the grading user, with a cleared environment,
-    // under the supervisor and the deadline.
-    let mut build = Command::new(cargo());
-    build
-        .args(["build", "--bins", "--keep-going", "--offline"])
-        .arg("--message-format=json-render-diagnostics")
-        .arg("--manifest-path")
-        .arg(grading.work.join("Cargo.toml"))
-        .current_dir(&grading.work);
-    set_env(&mut build, grading, None);
-    let built = contained(&sandbox, &grading.work, build, remaining(until), false)?;
+    // Everything, as the build uid where there is one, with a cleared
+    // environment, under the supervisor, the deadline and the limits.
+    let built = job.build(&["--bins", "--keep-going"], remaining(until))?;
     log.push_str(&built.stderr);
     if built.timed_out {
-        return timed_out(grading, about, started, &log);
+        return timed_out(&job, about, started, &log);
+    }
+    if let Some(why) = job.over_limit(&built) {
+        let _ = std::fs::write(grading.work.join(".grade-log.txt"), &log);
+        return not_graded(&job, about, Status::CompileError, started, why);
     }
     // The grader this build made, not one left by an earlier submission.
-    let Some(front_end) = built_executable(&built.stdout, "grader") else {
+    let Some(front_end) = cargo::executable(&built.stdout, "grader") else {
+        let _ = std::fs::write(grading.work.join(".grade-log.txt"), &log);
         return not_graded(
-            grading,
+            &job,
             about,
             Status::CompileError,
             started,
             compile_error(&built.stderr),
         );
     };
+    // What the front end needs, so that it builds nothing as root: the
+    // build's executables, with root's supervisor in place of the one the
+    // build made.
+    let mut prebuilt = Built::from_output(&built.stdout, &built.stderr);
+    prebuilt
+        .executables
+        .retain(|(name, _)| name != "grader-sandbox");
+    prebuilt
+        .executables
+        .push(("grader-sandbox".to_string(), job.sandbox.clone()));
+    let prebuilt_path = grading.work.join(".grade-built.json");
+    prebuilt.write(&prebuilt_path)?;
 
     // Grade, unprivileged where we are root, in a network namespace of our
     // own where we may.
-    let net = if is_root() { netns::probe() } else { Net::Host };
-    if net == Net::Host && is_root() {
+    let iso = &grading.isolation;
+    if iso.net == Net::Host && is_root() {
         // No namespace of our own: where the host's loopback lacks ::1 (a
         // container's default), turn it on, as Gradescope's image allows.
         netns::enable_host_ipv6();
@@ -270,19 +323,27 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
         .arg(&provenance)
         .args(["--due", "all"])
         .current_dir(&grading.work);
-    set_env(&mut run, grading, grading.uid_base.filter(|_| is_root()));
+    job.set_env(&mut run);
+    run.env(PREBUILT_ENV, &prebuilt_path);
+    if let Some((k, v)) = iso.front_end_env() {
+        run.env(k, v);
+    }
     let ran = contained(
-        &sandbox,
-        &grading.work,
+        &job.sandbox,
         run,
-        remaining(until),
-        net != Net::Host,
+        Contain {
+            limit: remaining(until),
+            isolate: iso.net != Net::Host,
+            uid: None,
+            memory: None,
+            output: FRONT_END_OUTPUT,
+        },
     )?;
     log.push_str(&ran.stdout);
     log.push_str(&ran.stderr);
     sweep_uids(grading);
     if ran.timed_out {
-        return timed_out(grading, about, started, &log);
+        return timed_out(&job, about, started, &log);
     }
     let (Ok(results_json), Ok(feedback_md)) = (
         std::fs::read_to_string(&results),
@@ -301,11 +362,14 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
     for line in &taken.notes {
         feedback_md.push_str(&format!("- {line}\n"));
     }
-    feedback_md.push_str(&format!("- {}\n</details>\n", net.describe()));
+    feedback_md.push_str(&format!("- {}\n</details>\n", iso.net.describe()));
     let mut graded = read_results(&results_json, feedback_md)?;
     graded.elapsed = started.elapsed();
-    let mut how = net.describe().to_string();
-    if !is_root() {
+    let mut how = iso.net.describe().to_string();
+    if let Some(b) = &job.build_as {
+        how.push_str(&format!("; built as uid {} (unprivileged)", b.uid));
+    }
+    if iso.uids_refused {
         how.push_str(
             "; not as root, so the code under test ran as the grading user (no unprivileged uid)",
         );
@@ -384,13 +448,13 @@ pub fn assemble(base: &Path, crates: &Path, work: &Path) -> Result<Taken, String
         std::fs::remove_dir_all(work)
             .map_err(|e| format!("cannot empty {}: {e}", work.display()))?;
     }
-    copy_tree(base, work, &mut Budget::unlimited(), &mut Vec::new())
+    crate::files::copy_tree(base, work, &mut CopyTree::sources())
         .map_err(|e| format!("cannot copy {} to {}: {e}", base.display(), work.display()))?;
     let mut taken = Taken::default();
-    let mut budget = Budget {
+    let mut budget = CopyTree {
         bytes: MAX_BYTES,
         files: MAX_FILES,
-        exceeded: false,
+        ..CopyTree::sources()
     };
     for name in subdirs(&work.join("crates"))
         .iter()
@@ -408,9 +472,9 @@ pub fn assemble(base: &Path, crates: &Path, work: &Path) -> Result<Taken, String
         let ours = work.join(&shown);
         std::fs::remove_dir_all(&ours)
             .map_err(|e| format!("cannot replace {}: {e}", ours.display()))?;
-        let mut skipped = Vec::new();
-        copy_tree(&theirs, &ours, &mut budget, &mut skipped)
+        crate::files::copy_tree(&theirs, &ours, &mut budget)
             .map_err(|e| format!("cannot copy {}: {e}", theirs.display()))?;
+        let skipped = std::mem::take(&mut budget.skipped);
         taken
             .notes
             .push(format!("{}: taken from the submission", shown.display()));
@@ -429,119 +493,48 @@ pub fn assemble(base: &Path, crates: &Path, work: &Path) -> Result<Taken, String
     Ok(taken)
 }
 
-struct Budget {
-    bytes: u64,
-    files: usize,
-    exceeded: bool,
-}
-
-impl Budget {
-    fn unlimited() -> Budget {
-        Budget {
-            bytes: u64::MAX,
-            files: usize::MAX,
-            exceeded: false,
-        }
-    }
-}
-
-/// Copies the regular files and directories of `from` to `to` (new files:
-/// fresh modification times, so cargo rebuilds what changed), skipping
-/// `target/`, `.git/` and anything else (links, devices), named in `skipped`.
-fn copy_tree(
-    from: &Path,
-    to: &Path,
-    budget: &mut Budget,
-    skipped: &mut Vec<PathBuf>,
-) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    let mut entries: Vec<_> = std::fs::read_dir(from)?.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name();
-        if name == "target" || name == ".git" {
-            continue;
-        }
-        let meta = std::fs::symlink_metadata(entry.path())?;
-        if meta.is_dir() {
-            let mut inner = Vec::new();
-            copy_tree(&entry.path(), &to.join(&name), budget, &mut inner)?;
-            skipped.extend(inner.into_iter().map(|p| Path::new(&name).join(p)));
-        } else if meta.is_file() {
-            if budget.files == 0 || meta.len() > budget.bytes {
-                budget.exceeded = true;
-                return Ok(());
-            }
-            budget.files -= 1;
-            budget.bytes -= meta.len();
-            std::fs::copy(entry.path(), to.join(&name))?;
-        } else {
-            skipped.push(PathBuf::from(&name));
-        }
-        if budget.exceeded {
-            return Ok(());
-        }
-    }
-    Ok(())
-}
-
 /// Fails unless every directory from `/` down to `path` lets others in
 /// (`o+x`): the check processes run as another uid and must reach the
 /// workspace and the built binaries. `cargo xtask grade` asks it up front,
 /// for its output directory, before anything is fetched or built. A path
 /// that does not exist yet is judged by the directories above it.
 pub fn reachable_by_others(path: &Path) -> Result<(), String> {
+    closed_to_others(path).map_or(Ok(()), |(dir, mode)| {
+        Err(format!(
+            "{} is closed to other users (mode {mode:o}): the unprivileged check processes \
+             could not reach {}; grade somewhere every user may enter (chmod o+x)",
+            dir.display(),
+            path.display()
+        ))
+    })
+}
+
+/// The first directory from `/` down to `path` that other users may not
+/// enter, and its mode (a part that does not exist yet is skipped).
+fn closed_to_others(path: &Path) -> Option<(PathBuf, u32)> {
     use std::os::unix::fs::PermissionsExt as _;
     let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    for dir in path.ancestors() {
-        if let Ok(meta) = std::fs::metadata(dir) {
-            if meta.permissions().mode() & 0o001 == 0 {
-                return Err(format!(
-                    "{} is closed to other users (mode {:o}): the unprivileged check processes \
-                     could not reach {}; grade somewhere every user may enter (chmod o+x)",
-                    dir.display(),
-                    meta.permissions().mode() & 0o7777,
-                    path.display()
-                ));
-            }
-        }
-    }
-    Ok(())
+    let mut dirs: Vec<&Path> = path.ancestors().collect();
+    dirs.reverse();
+    dirs.into_iter().find_map(|dir| {
+        let mode = std::fs::metadata(dir).ok()?.permissions().mode() & 0o7777;
+        (mode & 0o001 == 0).then(|| (dir.to_path_buf(), mode))
+    })
 }
 
 fn cargo() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
-/// The environment of the build and the grader: nothing but the toolchain's
-/// variables and ours. No token or secret of the caller's reaches a
-/// compiler that reads the submission, or the code under test.
-fn set_env(cmd: &mut Command, grading: &Grading, uid_base: Option<u32>) {
-    cmd.env_clear();
-    for key in [
-        "PATH",
-        "HOME",
-        "CARGO_HOME",
-        "RUSTUP_HOME",
-        "RUSTUP_TOOLCHAIN",
-        "LANG",
-    ] {
-        if let Some(v) = std::env::var_os(key) {
-            cmd.env(key, v);
-        }
-    }
-    cmd.env("CARGO_TARGET_DIR", &grading.target_dir)
-        .env("CARGO_TERM_COLOR", "never")
-        .env("CARGO_NET_OFFLINE", "true")
-        .env("GRADER_TARGET_DIR_OWNER", &grading.work);
-    if let Some(base) = uid_base {
-        cmd.env("GRADER_SANDBOX_UID", base.to_string());
-    }
-}
+/// Most output kept of the grader front end per stream (its report and
+/// the checks' notes; far more than it writes).
+const FRONT_END_OUTPUT: usize = 64 << 20;
 
-/// `cargo build -p grader-sandbox --bin grader-sandbox` in the work
-/// copy: instructor's code only, so it runs before anything of the
-/// submission is compiled.
+/// `cargo build -p grader-sandbox --bin grader-sandbox` of the base
+/// workspace itself, as the grading user, into `<target_dir>/sandbox`:
+/// instructor's code only, built before any file of the submission is in
+/// place, somewhere the build uid cannot write (the supervisor runs as
+/// root).
 fn build_supervisor(grading: &Grading) -> Result<PathBuf, String> {
     let mut cmd = Command::new(cargo());
     cmd.args([
@@ -554,10 +547,14 @@ fn build_supervisor(grading: &Grading) -> Result<PathBuf, String> {
     ])
     .arg("--message-format=json-render-diagnostics")
     .arg("--manifest-path")
-    .arg(grading.work.join("Cargo.toml"));
-    set_env(&mut cmd, grading, None);
+    .arg(grading.base.join("Cargo.toml"))
+    .current_dir(&grading.base);
+    scrub_env(&mut cmd, BUILD_ENV);
+    cmd.env("CARGO_TARGET_DIR", grading.target_dir.join("sandbox"))
+        .env("CARGO_TERM_COLOR", "never")
+        .env("CARGO_NET_OFFLINE", "true");
     let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-    built_executable(&String::from_utf8_lossy(&out.stdout), "grader-sandbox").ok_or_else(|| {
+    cargo::executable(&String::from_utf8_lossy(&out.stdout), "grader-sandbox").ok_or_else(|| {
         format!(
             "the base workspace's grader-sandbox does not build:\n{}",
             String::from_utf8_lossy(&out.stderr)
@@ -565,15 +562,271 @@ fn build_supervisor(grading: &Grading) -> Result<PathBuf, String> {
     })
 }
 
-/// The executable of binary `name` in cargo's JSON messages, if this build
-/// produced it (built now, or found up to date for these sources).
-fn built_executable(messages: &str, name: &str) -> Option<PathBuf> {
-    messages.lines().find_map(|line| {
-        let msg: serde_json::Value = serde_json::from_str(line).ok()?;
-        (msg["reason"] == "compiler-artifact" && msg["target"]["name"] == name)
-            .then(|| msg["executable"].as_str().map(PathBuf::from))
-            .flatten()
-    })
+/// One job's way of building a submission: where, as whom, with what.
+struct Job<'a> {
+    grading: &'a Grading,
+    /// Root's supervisor ([`build_supervisor`]).
+    sandbox: PathBuf,
+    /// Cargo's target directory for the submission's builds (the build
+    /// uid's, where there is one).
+    target: PathBuf,
+    /// The unprivileged build, where grading runs as root with uids.
+    build_as: Option<BuildAs>,
+}
+
+/// What the unprivileged build runs with.
+struct BuildAs {
+    uid: u32,
+    /// The toolchain's sysroot: its `bin/cargo` and `bin/rustc` are run
+    /// directly (no rustup proxy, whose home is often root's own).
+    sysroot: PathBuf,
+    /// The grading user's `CARGO_HOME`, with every dependency fetched and
+    /// unpacked: read-only to the build uid. Cargo builds offline from a
+    /// `CARGO_HOME` it cannot write (it takes no package-cache lock then),
+    /// and every job names the same one, so the dependencies' paths, and
+    /// with them cargo's fingerprints, are the same in every job: a target
+    /// directory copied from another job stays fresh.
+    cargo_home: PathBuf,
+}
+
+impl<'a> Job<'a> {
+    /// Checks that the build uid can reach the toolchain and the sources
+    /// (else one error that says how to fix it), and gives it its target
+    /// directory and `CARGO_HOME`.
+    fn prepare(grading: &'a Grading, sandbox: PathBuf) -> Result<Job<'a>, String> {
+        let target = grading.target_dir.join("build");
+        std::fs::create_dir_all(&target)
+            .map_err(|e| format!("cannot create {}: {e}", target.display()))?;
+        let build_as = match grading.isolation.uids.filter(|_| is_root()) {
+            None => None,
+            Some(uids) => Some(BuildAs::prepare(grading, uids, &target)?),
+        };
+        Ok(Job {
+            grading,
+            sandbox,
+            target,
+            build_as,
+        })
+    }
+
+    /// The environment of the build and the front end: nothing but the
+    /// toolchain's variables ([`BUILD_ENV`]) and ours. No token or secret
+    /// of the caller's reaches a compiler that reads the submission, or
+    /// the code under test.
+    fn set_env(&self, cmd: &mut Command) {
+        scrub_env(cmd, BUILD_ENV);
+        if let Some(b) = &self.build_as {
+            let mut path = std::ffi::OsString::from(b.sysroot.join("bin"));
+            path.push(":/usr/local/bin:/usr/bin:/bin");
+            cmd.env("PATH", path)
+                .env("HOME", &self.target)
+                .env("CARGO_HOME", &b.cargo_home)
+                .env("RUSTC", b.sysroot.join("bin/rustc"))
+                .env_remove("RUSTUP_HOME")
+                .env_remove("RUSTUP_TOOLCHAIN");
+        }
+        cmd.env("CARGO_TARGET_DIR", &self.target)
+            .env("CARGO_TERM_COLOR", "never")
+            .env("CARGO_NET_OFFLINE", "true")
+            .env(TARGET_DIR_OWNER_ENV, &self.grading.work);
+    }
+
+    /// `cargo build ARGS --offline` of the work copy, as the build uid
+    /// where there is one, under the supervisor, within `limit` and the
+    /// job's [`BuildLimits`].
+    fn build(&self, args: &[&str], limit: Duration) -> Result<Ran, String> {
+        let program = match &self.build_as {
+            Some(b) => b.sysroot.join("bin/cargo").into_os_string(),
+            None => cargo(),
+        };
+        let mut cmd = Command::new(program);
+        cmd.arg("build")
+            .args(args)
+            .arg("--offline")
+            .arg("--message-format=json-render-diagnostics")
+            .arg("--manifest-path")
+            .arg(self.grading.work.join("Cargo.toml"))
+            .current_dir(&self.grading.work);
+        self.set_env(&mut cmd);
+        let uid = self.build_as.as_ref().map(|b| b.uid);
+        // The build uid is the job's alone: another grader on this machine
+        // with an overlapping range waits for it.
+        let _lease = match uid {
+            Some(uid) => Some(lease_waiting(uid, limit)?),
+            None => None,
+        };
+        contained(
+            &self.sandbox,
+            cmd,
+            Contain {
+                limit,
+                isolate: false,
+                uid,
+                memory: Some(self.grading.limits.memory),
+                output: self.grading.limits.output,
+            },
+        )
+    }
+
+    /// Why a build that went over one of the [`BuildLimits`] gets no
+    /// grade, or `None` when it stayed within them.
+    fn over_limit(&self, built: &Ran) -> Option<String> {
+        let limits = self.grading.limits;
+        if built.cut > 0 {
+            return Some(format!(
+                "The build wrote more than {} MiB of output, the most official grading keeps \
+                 (its output limit), so it was not graded (score 0). Warnings or errors by the \
+                 thousand usually mean a macro that expands without end: `cargo build` on your \
+                 machine shows them.",
+                limits.output >> 20
+            ));
+        }
+        let hit = built.stderr.lines().find(|l| {
+            (l.starts_with("memory allocation of") && l.ends_with("failed"))
+                || l.contains("more memory than available to compiler")
+                || l.starts_with("LLVM ERROR: out of memory")
+                || l.contains("Cannot allocate memory (os error 12)")
+        })?;
+        Some(format!(
+            "The build needed more memory than official grading allows (its memory limit: \
+             {} MiB of address space per compiler process), so it was stopped and not graded \
+             (score 0). A huge `const` or `static`, `include_bytes!` of a large file, or a \
+             macro that recurses deeply does this. The compiler said:\n\n```text\n{hit}\n```\n",
+            limits.memory >> 20
+        ))
+    }
+}
+
+impl BuildAs {
+    fn prepare(grading: &Grading, uids: Uids, target: &Path) -> Result<BuildAs, String> {
+        let uid = uids.build();
+        // The toolchain the base workspace builds with (its
+        // rust-toolchain.toml, if any), found as the grading user.
+        let mut ask = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
+        ask.args(["--print", "sysroot"]).current_dir(&grading.base);
+        scrub_env(&mut ask, BUILD_ENV);
+        let out = ask
+            .output()
+            .map_err(|e| format!("cannot run rustc to find the toolchain: {e}"))?;
+        let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if !out.status.success() || !sysroot.join("bin/cargo").is_file() {
+            return Err(format!(
+                "rustc --print sysroot gave {:?}, which has no bin/cargo: official grading \
+                 builds with the toolchain's own cargo and rustc",
+                sysroot.display()
+            ));
+        }
+        if let Some((dir, mode)) = closed_to_others(&sysroot) {
+            return Err(format!(
+                "the toolchain at {} is closed to other users ({} has mode {mode:o}): the \
+                 submission is built as uid {uid}, unprivileged, which must run it. Install \
+                 the toolchain where every user may enter (autograder/gradescope/setup.sh uses \
+                 RUSTUP_HOME=/usr/local/rustup and CARGO_HOME=/usr/local/cargo), or put a \
+                 copy's bin/ first on PATH (`cp -al \"$(rustc --print sysroot)\" DIR` on the \
+                 same file system)",
+                sysroot.display(),
+                dir.display()
+            ));
+        }
+        // The dependencies' sources, fetched and unpacked by the grading
+        // user (once per lock file), read-only to the build uid.
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .ok_or("neither CARGO_HOME nor HOME is set: cannot find the dependencies' sources")?;
+        for part in ["registry", "git"] {
+            let sources = cargo_home.join(part);
+            if !sources.is_dir() {
+                continue;
+            }
+            if let Some((dir, mode)) = closed_to_others(&sources) {
+                return Err(format!(
+                    "the dependencies' sources in {} are closed to other users ({} has mode \
+                     {mode:o}): the submission is built as uid {uid}, unprivileged, which must \
+                     read them. Use a CARGO_HOME every user may enter (autograder/gradescope/\
+                     setup.sh uses /usr/local/cargo), or a hard-linked copy of its registry/",
+                    sources.display(),
+                    dir.display()
+                ));
+            }
+        }
+        fetch_once(grading)?;
+        give(target, uid)?;
+        Ok(BuildAs {
+            uid,
+            sysroot,
+            cargo_home,
+        })
+    }
+}
+
+/// `cargo fetch --offline` of the base, as the grading user, once per lock
+/// file and target directory: every dependency unpacked where the build
+/// uid, which cannot write there, will look for it.
+fn fetch_once(grading: &Grading) -> Result<(), String> {
+    let lock = std::fs::read(grading.base.join("Cargo.lock")).unwrap_or_default();
+    let done = grading
+        .target_dir
+        .join(format!("fetched-{:016x}", crate::files::fnv1a(&lock)));
+    if done.exists() {
+        return Ok(());
+    }
+    let mut cmd = Command::new(cargo());
+    cmd.args(["fetch", "--offline", "--manifest-path"])
+        .arg(grading.base.join("Cargo.toml"))
+        .current_dir(&grading.base);
+    scrub_env(&mut cmd, BUILD_ENV);
+    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo fetch --offline of the base workspace failed (fetch its dependencies once, \
+             with the network, as the grading user):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    std::fs::write(&done, "").map_err(|e| format!("cannot write {}: {e}", done.display()))
+}
+
+/// Makes `dir` and everything under it `uid`'s (links themselves, never
+/// what they point at), unless `dir` is already: once per job, or after a
+/// target directory was copied from another job's.
+fn give(dir: &Path, uid: u32) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+    fn walk(p: &Path, uid: u32) -> std::io::Result<()> {
+        let meta = std::fs::symlink_metadata(p)?;
+        if meta.uid() != uid {
+            std::os::unix::fs::lchown(p, Some(uid), Some(uid))?;
+        }
+        if meta.is_dir() {
+            for e in std::fs::read_dir(p)? {
+                walk(&e?.path(), uid)?;
+            }
+        }
+        Ok(())
+    }
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if meta.uid() == uid && dir.join(".owned").exists() {
+        return Ok(());
+    }
+    walk(dir, uid).map_err(|e| format!("cannot give {} to uid {uid}: {e}", dir.display()))?;
+    std::fs::write(dir.join(".owned"), "").map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(())
+}
+
+/// Leases `uid` ([`crate::uids`]), waiting for another grader that holds
+/// it, at most `limit`.
+fn lease_waiting(uid: u32, limit: Duration) -> Result<crate::uids::Lease, String> {
+    let until = Instant::now() + limit;
+    loop {
+        match crate::uids::lease(uid) {
+            Ok(Some(lease)) => return Ok(lease),
+            Ok(None) if Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Ok(None) => return Err(format!("uid {uid} stayed leased by another grader")),
+            Err(e) => return Err(format!("cannot lease uid {uid}: {e}")),
+        }
+    }
 }
 
 /// What a contained command did.
@@ -582,31 +835,35 @@ struct Ran {
     leftovers: usize,
     stdout: String,
     stderr: String,
+    /// Bytes of output past [`Contain::output`], not kept.
+    cut: usize,
+}
+
+/// How to run a contained command.
+struct Contain {
+    /// Its deadline.
+    limit: Duration,
+    /// In a network namespace of its own.
+    isolate: bool,
+    /// As this uid (needs root).
+    uid: Option<u32>,
+    /// `RLIMIT_AS` of each of its processes.
+    memory: Option<u64>,
+    /// Most output kept per stream.
+    output: usize,
 }
 
 /// Runs `cmd` under the supervisor `sandbox` (a subreaper that kills
-/// everything left at its end, as each check gets), within `limit`; in a
-/// network namespace of its own when `isolate`.
-fn contained(
-    sandbox: &Path,
-    work: &Path,
-    cmd: Command,
-    limit: Duration,
-    isolate: bool,
-) -> Result<Ran, String> {
-    let out_path = work.join(format!(".grade-out-{}.txt", std::process::id()));
-    let err_path = work.join(format!(".grade-err-{}.txt", std::process::id()));
-    let create = |p: &Path| {
-        std::fs::File::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()))
-    };
-    let (out, err) = (create(&out_path)?, create(&err_path)?);
+/// everything left at its end, as each check gets), as `how` says.
+fn contained(sandbox: &Path, cmd: Command, how: Contain) -> Result<Ran, String> {
     let (report_ours, report_theirs) =
         UnixStream::pair().map_err(|e| format!("cannot make a socket: {e}"))?;
     let dev_null = std::fs::File::open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
     let mut sup = supervise::command(
         sandbox,
-        limit,
-        None,
+        how.limit,
+        how.uid,
+        how.memory,
         Path::new(cmd.get_program()),
         OwnedFd::from(dev_null),
         OwnedFd::from(report_theirs),
@@ -621,22 +878,22 @@ fn contained(
         }
     }
     sup.stdin(Stdio::null())
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::from(err));
-    if isolate {
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if how.isolate {
         netns::isolate(&mut sup);
     }
     let mut child = sup
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", sandbox.display()))?;
     drop(sup);
+    let out = keep_at_most(child.stdout.take(), how.output);
+    let err = keep_at_most(child.stderr.take(), how.output);
     let status = child.wait().map_err(|e| format!("cannot wait: {e}"))?;
+    let (stdout, cut_out) = out.join().unwrap_or_default();
+    let (stderr, cut_err) = err.join().unwrap_or_default();
     let mut line = String::new();
     let _ = BufReader::new(report_ours).read_line(&mut line);
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-    let _ = std::fs::remove_file(&out_path);
-    let _ = std::fs::remove_file(&err_path);
     let report: Report = serde_json::from_str(&line)
         .map_err(|_| format!("the supervisor ended without a report ({status}): {stderr}"))?;
     if let Some(e) = report.error {
@@ -647,6 +904,34 @@ fn contained(
         leftovers: report.leftovers,
         stdout,
         stderr,
+        cut: cut_out + cut_err,
+    })
+}
+
+/// Reads `pipe` to its end on a thread of its own, keeping its first
+/// `most` bytes; gives them and how many more there were.
+fn keep_at_most(
+    pipe: Option<impl std::io::Read + Send + 'static>,
+    most: usize,
+) -> std::thread::JoinHandle<(String, usize)> {
+    std::thread::spawn(move || {
+        let Some(mut pipe) = pipe else {
+            return (String::new(), 0);
+        };
+        let mut kept = Vec::new();
+        let mut cut = 0;
+        let mut buf = [0u8; 64 * 1024];
+        loop {
+            match pipe.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let room = most.saturating_sub(kept.len()).min(n);
+                    kept.extend_from_slice(&buf[..room]);
+                    cut += n - room;
+                }
+            }
+        }
+        (String::from_utf8_lossy(&kept).into_owned(), cut)
     })
 }
 
@@ -659,18 +944,18 @@ fn remaining(until: Instant) -> Duration {
 /// Kills every process of every uid this grading may have used and that no
 /// other grader holds now (a uid another grader has leased is its own).
 fn sweep_uids(grading: &Grading) {
-    let (Some(base), true) = (grading.uid_base, is_root()) else {
+    let (Some(uids), true) = (grading.isolation.uids, is_root()) else {
         return;
     };
-    let mut uids: Vec<u32> = procs::all()
+    let mut found: Vec<u32> = procs::all()
         .unwrap_or_default()
         .into_iter()
-        .filter(|p| !p.zombie && (base..base + 64).contains(&p.uid))
+        .filter(|p| !p.zombie && uids.all().contains(&p.uid))
         .map(|p| p.uid)
         .collect();
-    uids.sort_unstable();
-    uids.dedup();
-    for uid in uids {
+    found.sort_unstable();
+    found.dedup();
+    for uid in found {
         if let Ok(Some(_lease)) = crate::uids::lease(uid) {
             let _ = procs::sweep_uid(uid);
         }
@@ -680,12 +965,9 @@ fn sweep_uids(grading: &Grading) {
 /// The explanation for code that does not compile: the compiler's first
 /// error, and what the rule is when it is the `unsafe` one.
 pub fn compile_error(output: &str) -> String {
-    let lines: Vec<&str> = output.lines().collect();
-    let first = lines
-        .iter()
-        .position(|l| l.starts_with("error"))
-        .unwrap_or(0);
-    let excerpt = lines[first..lines.len().min(first + 40)].join("\n");
+    let excerpt = cargo::first_error_lines(output, 40)
+        .unwrap_or_else(|| output.lines().take(40).collect())
+        .join("\n");
     let unsafe_rule = output.contains("-F unsafe-code")
         || output.contains("forbid(unsafe_code)")
         || output.contains("`#[forbid(unsafe_code)]`");
@@ -704,13 +986,13 @@ pub fn compile_error(output: &str) -> String {
 /// A row that was not graded: score 0, every lab's maximum, and `why`,
 /// after the line that says what was graded.
 fn not_graded(
-    grading: &Grading,
+    job: &Job,
     about: &Provenance,
     status: Status,
     started: Instant,
     why: String,
 ) -> Result<Graded, String> {
-    let listed = base_checks(grading)?;
+    let listed = base_checks(job)?;
     let mut labs: Vec<LabMark> = Vec::new();
     for c in listed.iter().filter(|c| c.skipped.is_none()) {
         match labs.iter_mut().find(|l| l.lab == c.lab) {
@@ -745,15 +1027,10 @@ fn not_graded(
     })
 }
 
-fn timed_out(
-    grading: &Grading,
-    about: &Provenance,
-    started: Instant,
-    log: &str,
-) -> Result<Graded, String> {
-    let _ = std::fs::write(grading.work.join(".grade-log.txt"), log);
+fn timed_out(job: &Job, about: &Provenance, started: Instant, log: &str) -> Result<Graded, String> {
+    let _ = std::fs::write(job.grading.work.join(".grade-log.txt"), log);
     not_graded(
-        grading,
+        job,
         about,
         Status::TimedOut,
         started,
@@ -761,7 +1038,7 @@ fn timed_out(
             "Building and grading took longer than {} s, and were stopped (score 0). Every \
              check has a deadline of its own, so this is the machine or the build, not a \
              check: ask your instructor.",
-            grading.timeout.as_secs()
+            job.grading.timeout.as_secs()
         ),
     )
 }
@@ -777,8 +1054,10 @@ struct Listed {
 }
 
 /// The base workspace's checks, as its grader lists them on this host:
-/// built once per target directory and base, then read from a cache.
-fn base_checks(grading: &Grading) -> Result<Vec<Listed>, String> {
+/// built once per target directory and base (the same way as a
+/// submission), then read from a cache.
+fn base_checks(job: &Job) -> Result<Vec<Listed>, String> {
+    let grading = job.grading;
     let key = fingerprint(&grading.base);
     let cache = grading
         .target_dir
@@ -789,32 +1068,16 @@ fn base_checks(grading: &Grading) -> Result<Vec<Listed>, String> {
         }
     }
     assemble(&grading.base, &grading.base.join("crates"), &grading.work)?;
-    let mut build = Command::new(cargo());
-    build
-        .args([
-            "build",
-            "-q",
-            "--offline",
-            "-p",
-            "grader",
-            "--bin",
-            "grader",
-        ])
-        .arg("--manifest-path")
-        .arg(grading.work.join("Cargo.toml"));
-    set_env(&mut build, grading, None);
-    let out = build
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !out.status.success() {
+    let built = job.build(&["-p", "grader", "--bin", "grader"], grading.timeout)?;
+    let Some(exe) = cargo::executable(&built.stdout, "grader") else {
         return Err(format!(
             "the base workspace's grader does not build: {}",
-            String::from_utf8_lossy(&out.stderr)
+            built.stderr
         ));
-    }
-    let mut list = Command::new(grading.target_dir.join("debug/grader"));
+    };
+    let mut list = Command::new(exe);
     list.arg("--list-json").current_dir(&grading.work);
-    set_env(&mut list, grading, None);
+    job.set_env(&mut list);
     let out = list
         .output()
         .map_err(|e| format!("cannot run the base's grader: {e}"))?;
@@ -1099,6 +1362,23 @@ mod tests {
                 .notes
                 .iter()
                 .any(|n| n.contains("netutil/src: missing"))
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// The first directory others may not enter is named, from the top:
+    /// what the unprivileged build's fix-it error says.
+    #[test]
+    fn a_closed_directory_is_found() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let d = tmp("closed");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::create_dir_all(d.join("home/.rustup/bin")).unwrap();
+        assert_eq!(closed_to_others(&d.join("home/.rustup/bin")), None);
+        std::fs::set_permissions(d.join("home"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(
+            closed_to_others(&d.join("home/.rustup/bin")),
+            Some((d.join("home").canonicalize().unwrap(), 0o700))
         );
         let _ = std::fs::remove_dir_all(&d);
     }

@@ -104,16 +104,20 @@ pub struct Options {
     pub deadline: Duration,
     /// Run it as this uid (and gid); needs root.
     pub uid: Option<u32>,
+    /// Most address space each of its processes may have (`RLIMIT_AS`,
+    /// inherited by what it starts): a bound on a build's memory.
+    pub memory: Option<u64>,
     /// The program and its arguments.
     pub program: PathBuf,
     /// Its arguments.
     pub args: Vec<String>,
 }
 
-/// `--deadline-ms N [--uid U] -- PROGRAM ARGS…`.
+/// `--deadline-ms N [--uid U] [--memory-limit BYTES] -- PROGRAM ARGS…`.
 pub fn parse_args(args: &[String]) -> Result<Options, String> {
     let mut deadline = None;
     let mut uid = None;
+    let mut memory = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -126,11 +130,16 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 let v = it.next().ok_or("--uid needs a value")?;
                 uid = Some(v.parse().map_err(|_| format!("bad --uid {v:?}"))?);
             }
+            "--memory-limit" => {
+                let v = it.next().ok_or("--memory-limit needs a value")?;
+                memory = Some(v.parse().map_err(|_| format!("bad --memory-limit {v:?}"))?);
+            }
             "--" => {
                 let program = it.next().ok_or("no program after --")?;
                 return Ok(Options {
                     deadline: deadline.ok_or("--deadline-ms is required")?,
                     uid,
+                    memory,
                     program: PathBuf::from(program),
                     args: it.cloned().collect(),
                 });
@@ -173,9 +182,21 @@ fn supervise(opts: &Options) -> Report {
         cmd.uid(uid).gid(uid);
     }
     let limit_processes = opts.uid.is_some();
+    let memory = opts.memory;
     // SAFETY: setrlimit is async-signal-safe; nothing is allocated.
     unsafe {
         cmd.pre_exec(move || {
+            // A bound on memory: an allocation past it fails (rustc says
+            // so, or aborts) instead of taking the machine down.
+            if let Some(bytes) = memory {
+                let limit = libc::rlimit {
+                    rlim_cur: bytes as libc::rlim_t,
+                    rlim_max: bytes as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
             // A uid of its own, so a process limit of its own: a fork bomb
             // stops at MAX_PROCESSES instead of filling the machine.
             if limit_processes {
@@ -372,6 +393,7 @@ pub fn command(
     sandbox: &Path,
     deadline: Duration,
     uid: Option<u32>,
+    memory: Option<u64>,
     program: &Path,
     check: OwnedFd,
     report: OwnedFd,
@@ -383,7 +405,11 @@ pub fn command(
     if let Some(uid) = uid {
         cmd.arg("--uid").arg(uid.to_string());
     }
-    cmd.arg("--").arg(program).env_clear();
+    if let Some(bytes) = memory {
+        cmd.arg("--memory-limit").arg(bytes.to_string());
+    }
+    cmd.arg("--").arg(program);
+    crate::isolation::scrub_env(&mut cmd, &[]);
     // SAFETY: only async-signal-safe calls (fcntl, dup2) between fork and
     // exec; the two fds are moved into the closure and live as long as the
     // command.
@@ -432,6 +458,16 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(o.uid, Some(47000));
+        let o = parse_args(&strings(&[
+            "--deadline-ms",
+            "1",
+            "--memory-limit",
+            "4096",
+            "--",
+            "p",
+        ]))
+        .unwrap();
+        assert_eq!(o.memory, Some(4096));
         assert!(parse_args(&strings(&["--", "p"])).is_err());
         assert!(parse_args(&strings(&["--deadline-ms", "x", "--", "p"])).is_err());
         assert!(parse_args(&strings(&["--deadline-ms", "1"])).is_err());

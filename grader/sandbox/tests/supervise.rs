@@ -14,12 +14,23 @@ use grader_sandbox::supervise::{self, Report};
 
 /// Runs `sh -c script` under the supervisor; its report and its output.
 fn supervise(script: &str, deadline: Duration, uid: Option<u32>) -> (Report, Output) {
+    supervise_limited(script, deadline, uid, None)
+}
+
+/// [`supervise`] with an address-space limit.
+fn supervise_limited(
+    script: &str,
+    deadline: Duration,
+    uid: Option<u32>,
+    memory: Option<u64>,
+) -> (Report, Output) {
     let (ours, theirs) = UnixStream::pair().unwrap();
     let dev_null = std::fs::File::open("/dev/null").unwrap();
     let mut cmd = supervise::command(
         Path::new(env!("CARGO_BIN_EXE_grader-sandbox")),
         deadline,
         uid,
+        memory,
         Path::new("/bin/sh"),
         OwnedFd::from(dev_null),
         OwnedFd::from(theirs),
@@ -49,6 +60,26 @@ fn none_left(marker: &str) {
             p.pid
         );
     }
+}
+
+/// `--memory-limit` bounds what every process below it may map: an
+/// allocation past it fails (here `dd`'s 512 MiB block), one within it
+/// does not.
+#[test]
+fn the_memory_limit_holds() {
+    let big = "dd if=/dev/zero of=/dev/null bs=512M count=1 2>/dev/null";
+    let (r, _) = supervise_limited(big, Duration::from_secs(10), None, Some(256 << 20));
+    assert_ne!(
+        r.exit_code,
+        Some(0),
+        "a 512 MiB buffer under a 256 MiB limit: {r:?}"
+    );
+    let (r, _) = supervise_limited(big, Duration::from_secs(10), None, Some(2 << 30));
+    assert_eq!(
+        r.exit_code,
+        Some(0),
+        "a 512 MiB buffer under a 2 GiB limit: {r:?}"
+    );
 }
 
 /// A clean exit: its status, nothing left.

@@ -186,7 +186,36 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
         .map(crate::without)
         .transpose()?;
     let make_base = |dir: &Path| crate::starter(root, dir, without).map(|_| ());
-    run::run(&settings, &make_base, &grader_sandbox::submission::grade).map(|_| ())
+    let ran = run::run(&settings, &make_base, &grader_sandbox::submission::grade).map(|_| ());
+    if root_user {
+        hand_back(&settings.out)?;
+    }
+    ran
+}
+
+/// Under `sudo`, gives DIR (less its work area) back to the user who ran
+/// sudo: its files are owner-only (see `store::Out::create`), and the
+/// instructor (or the next step of a workflow) must read them.
+fn hand_back(dir: &Path) -> Result<(), String> {
+    let (Some(uid), Some(gid)) = (
+        std::env::var("SUDO_UID").ok().and_then(|v| v.parse().ok()),
+        std::env::var("SUDO_GID").ok().and_then(|v| v.parse().ok()),
+    ) else {
+        return Ok(());
+    };
+    fn walk(p: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+        std::os::unix::fs::lchown(p, Some(uid), Some(gid))?;
+        if std::fs::symlink_metadata(p)?.is_dir() {
+            for e in std::fs::read_dir(p)? {
+                let e = e?;
+                if e.file_name() != ".work" {
+                    walk(&e.path(), uid, gid)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    walk(dir, uid, gid).map_err(|e| format!("cannot give {} back to uid {uid}: {e}", dir.display()))
 }
 
 /// The jobs this machine sustains: two per core, and no more than one per

@@ -29,7 +29,8 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use grader_sandbox::submission::{Graded, Grading, Provenance};
+use grader_sandbox::isolation::Isolation;
+use grader_sandbox::submission::{BuildLimits, Graded, Grading, Provenance};
 
 use super::fetch::{self, Outcome};
 use super::report;
@@ -81,7 +82,7 @@ pub struct Settings {
 }
 
 /// First uid of job 0 when grading as root; job `j` gets `UID_BASE + 100 j`.
-pub const UID_BASE: u32 = 47_000;
+pub const UID_BASE: u32 = grader_sandbox::isolation::DEFAULT_UID_BASE;
 
 /// What a run did, for the caller's last line and for tests.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -186,7 +187,12 @@ pub fn run(settings: &Settings, make_base: &BaseMaker, grade: &Grader) -> Result
             work: out.job(j).join("work"),
             target_dir: out.job(j).join("target"),
             timeout: settings.timeout,
-            uid_base: settings.root.then_some(UID_BASE + 100 * j as u32),
+            isolation: if settings.root {
+                Isolation::official_job(UID_BASE, j)
+            } else {
+                Isolation::none()
+            },
+            limits: BuildLimits::default(),
         })
         .collect();
     for j in 0..jobs {
@@ -287,9 +293,7 @@ pub fn write_books(out: &Out, info: &RunInfo, marks: &[&Mark]) -> Result<(), Str
 /// Fetches every row, a few at a time, each into a fresh clone directory
 /// (made under a temporary name, renamed into place with its record).
 fn fetch_all(out: &Out, rows: &[Row], settings: &Settings) -> Result<Vec<FetchRecord>, String> {
-    let clones = out.work().join("clones");
-    std::fs::create_dir_all(&clones)
-        .map_err(|e| format!("cannot create {}: {e}", clones.display()))?;
+    out.clones()?;
     let next = Mutex::new(0usize);
     let (tx, rx) = mpsc::channel::<(usize, FetchRecord)>();
     let records = std::thread::scope(|s| {

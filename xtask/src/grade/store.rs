@@ -214,10 +214,19 @@ impl Out {
 
     /// Creates DIR and removes what an interrupted run left (temporary
     /// files and directories, which all have hidden names ending `.tmp`).
+    ///
+    /// `students/` and the clones are the owner's alone (`0700`), as every
+    /// file written here is (`0600`): DIR itself must stay open, since the
+    /// jobs' work directories are under it, and the uids that official
+    /// grading builds and runs a submission as must read no other
+    /// student's code or marks.
     pub fn create(&self) -> Result<(), String> {
         for dir in [self.dir.clone(), self.students()] {
             fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            if dir != self.dir {
+                close(&dir)?;
+            }
             for entry in fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
                 let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
                 if is_temporary(&entry.file_name().to_string_lossy()) {
@@ -225,7 +234,20 @@ impl Out {
                 }
             }
         }
+        // Clones fetched by another user before a grading run under sudo.
+        let clones = self.work().join("clones");
+        if clones.is_dir() {
+            close(&clones)?;
+        }
         Ok(())
+    }
+
+    /// `DIR/.work/clones`, created and closed to other users (`0700`).
+    pub fn clones(&self) -> Result<PathBuf, String> {
+        let dir = self.work().join("clones");
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        close(&dir)?;
+        Ok(dir)
     }
 
     /// `DIR/students`.
@@ -316,6 +338,13 @@ impl Out {
     }
 }
 
+/// Makes `dir` its owner's alone (`0700`).
+fn close(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .map_err(|e| format!("cannot close {}: {e}", dir.display()))
+}
+
 /// Our temporary files and directories: `.name.tmp` (a student's
 /// directory being assembled), `name.tmpPID` (a file being written).
 fn is_temporary(name: &str) -> bool {
@@ -325,10 +354,11 @@ fn is_temporary(name: &str) -> bool {
     (name.starts_with('.') && name.ends_with(".tmp")) || written
 }
 
-/// Writes `path` whole or not at all (`grader_sandbox::files::write_whole`:
-/// a temporary file beside it, renamed into place), naming it in the error.
+/// Writes `path` whole or not at all, readable by its owner alone
+/// (`grader_sandbox::files::write_private`: a temporary file beside it,
+/// renamed into place), naming it in the error.
 pub fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    grader_sandbox::files::write_whole(path, text)
+    grader_sandbox::files::write_private(path, text)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
@@ -365,33 +395,8 @@ pub fn remove(path: &Path) -> Result<(), String> {
 /// target directory with one another, and a copy with fresh times in a
 /// random order would look stale to it.
 pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
-    let meta = from
-        .symlink_metadata()
-        .map_err(|e| format!("{}: {e}", from.display()))?;
-    let ft = meta.file_type();
-    if ft.is_symlink() {
-        let target = fs::read_link(from).map_err(|e| format!("{}: {e}", from.display()))?;
-        std::os::unix::fs::symlink(&target, to)
-            .map_err(|e| format!("cannot link {}: {e}", to.display()))?;
-    } else if ft.is_dir() {
-        fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-        for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
-            let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
-        }
-    } else {
-        fs::copy(from, to)
-            .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
-        let modified = meta
-            .modified()
-            .map_err(|e| format!("{}: {e}", from.display()))?;
-        fs::File::options()
-            .write(true)
-            .open(to)
-            .and_then(|f| f.set_modified(modified))
-            .map_err(|e| format!("cannot set the time of {}: {e}", to.display()))?;
-    }
-    Ok(())
+    grader_sandbox::files::copy_tree(from, to, &mut grader_sandbox::files::CopyTree::exact())
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
 }
 
 /// Top-level parts of the starter that grading neither builds nor reads:
