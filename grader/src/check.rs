@@ -63,6 +63,38 @@ pub enum Body {
     OnBinary(fn(&mut Ctx, Binary) -> CheckResult, Binary),
 }
 
+/// A lab's check table, one entry per check, in handout order: its kind
+/// (`library`, in-process, or `process`, a built binary), its name, the
+/// handout step, its points, what it checks, and what it runs; then, if
+/// need be, `needs_ipv6` or `with_deadline(…)`. Gives a `Vec<Check>`.
+///
+/// ```text
+/// checks! {
+///     // Step 1: readn.
+///     library readn_eof: LAB1_READN, 2,
+///         "readn: EOF first gives 0, EOF mid-way exactly the bytes before it"
+///         => readn_eof::<I>;
+///     process echo_ipv6_and_localhost: LAB4_LOOP, 1,
+///         "hosts `::1` and `localhost` connect and echo"
+///         => echo_ipv6_and_localhost, needs_ipv6;
+/// }
+/// ```
+///
+/// Every lab writes its table so (lab 3's and lab 5's server checks come
+/// from [`crate::labs::servers::register`]).
+#[macro_export]
+macro_rules! checks {
+    ($(
+        $kind:ident $name:ident: $step:expr, $points:expr, $about:expr => $run:expr
+        $(, $modifier:ident $(($($arg:expr),*))?)*;
+    )*) => {
+        vec![$(
+            $crate::check::Check::$kind(stringify!($name), $step, $points, $about, $run)
+                $(.$modifier($($($arg),*)?))*
+        ),*]
+    };
+}
+
 /// Deadline of an in-process check: reached only when the code under test hangs.
 pub const LIBRARY_DEADLINE: Duration = Duration::from_secs(10);
 /// Deadline of a process check: its own waits (10 s each) run out first and

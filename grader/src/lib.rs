@@ -30,6 +30,7 @@
 
 pub mod bins;
 pub mod channel;
+#[macro_use]
 pub mod check;
 pub mod due;
 pub mod harness;

@@ -455,6 +455,14 @@ pub fn list_json(checks: &[crate::check::Check], host: &crate::host::Host) -> St
             step_title: c.step.title.to_string(),
             handout: c.step.link(),
             points: c.points,
+            about: c.about.to_string(),
+            deadline_ms: c.deadline.as_millis() as u64,
+            needs_ipv6: c.needs_ipv6,
+            kind: match c.kind {
+                crate::check::Kind::Library => "library",
+                crate::check::Kind::Process => "process",
+            }
+            .to_string(),
             skipped: host.why_not(c),
         })
         .collect();

@@ -116,6 +116,15 @@ pub struct Listed {
     pub handout: String,
     /// Points possible.
     pub points: u32,
+    /// What it checks, in one line.
+    pub about: String,
+    /// Its deadline, in milliseconds.
+    pub deadline_ms: u64,
+    /// Does it need `::1`?
+    pub needs_ipv6: bool,
+    /// `library` (calls the lab crates in-process) or `process` (runs a
+    /// built binary).
+    pub kind: String,
     /// Why this host (or a foreign binary) will not run it, if it will not.
     pub skipped: Option<String>,
 }

@@ -19,6 +19,7 @@
 //! any file of the submission is in place, in a directory the build uid
 //! cannot write.
 
+use crate::protocol::Listed;
 use std::io::{BufRead as _, BufReader};
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
@@ -1043,17 +1044,8 @@ fn timed_out(job: &Job, about: &Provenance, started: Instant, log: &str) -> Resu
     )
 }
 
-/// One check as `grader --list-json` lists it.
-#[derive(Clone, Debug, Deserialize)]
-struct Listed {
-    #[allow(dead_code)]
-    id: String,
-    lab: u8,
-    points: u32,
-    skipped: Option<String>,
-}
-
-/// The base workspace's checks, as its grader lists them on this host:
+/// The base workspace's checks, as its grader lists them on this host
+/// ([`Listed`], the typed contract):
 /// built once per target directory and base (the same way as a
 /// submission), then read from a cache.
 fn base_checks(job: &Job) -> Result<Vec<Listed>, String> {

@@ -137,66 +137,85 @@ pub fn checks() -> Vec<Check> {
 /// The checks of lab 1 against the implementation `I`.
 fn checks_for<I: Lab1>() -> Vec<Check> {
     use steps::{LAB1_BUFFER, LAB1_READLINEB, LAB1_READN, LAB1_READNB, LAB1_WRITEN};
-    // name (= the function): step, points, what it checks. Each is a library
-    // check with a 10 s deadline, which it reaches only when it hangs.
-    macro_rules! checks {
-        ($($name:ident: $step:expr, $points:literal, $about:literal;)*) => {
-            vec![$(Check::library(stringify!($name), $step, $points, $about, $name::<I>)),*]
-        };
-    }
+    // Each is a library check with a 10 s deadline, which it reaches only
+    // when it hangs; its name is the function that runs it.
     checks! {
         // Step 1: readn (8 points)
-        readn_every_split: LAB1_READN, 2,
-            "readn gives every byte whatever the chunk sizes (all splits of 0..=12 bytes)";
-        readn_random_splits: LAB1_READN, 1,
-            "readn over seeded random splits of large messages, with Interrupted among the chunks";
-        readn_interrupted_is_retried: LAB1_READN, 1,
-            "readn calls read again after Err(Interrupted)";
-        readn_eof: LAB1_READN, 2,
-            "readn: EOF first gives 0, EOF mid-way exactly the bytes before it, an empty buf 0";
-        readn_errors_are_returned: LAB1_READN, 1,
-            "readn returns errors other than Interrupted (not retried, not taken for EOF)";
-        readn_tcp_dribble: LAB1_READN, 1,
-            "readn on a loopback socket whose peer writes 1-3 bytes at a time";
+        library readn_every_split: LAB1_READN, 2,
+            "readn gives every byte whatever the chunk sizes (all splits of 0..=12 bytes)"
+            => readn_every_split::<I>;
+        library readn_random_splits: LAB1_READN, 1,
+            "readn over seeded random splits of large messages, with Interrupted among the chunks"
+            => readn_random_splits::<I>;
+        library readn_interrupted_is_retried: LAB1_READN, 1,
+            "readn calls read again after Err(Interrupted)"
+            => readn_interrupted_is_retried::<I>;
+        library readn_eof: LAB1_READN, 2,
+            "readn: EOF first gives 0, EOF mid-way exactly the bytes before it, an empty buf 0"
+            => readn_eof::<I>;
+        library readn_errors_are_returned: LAB1_READN, 1,
+            "readn returns errors other than Interrupted (not retried, not taken for EOF)"
+            => readn_errors_are_returned::<I>;
+        library readn_tcp_dribble: LAB1_READN, 1,
+            "readn on a loopback socket whose peer writes 1-3 bytes at a time"
+            => readn_tcp_dribble::<I>;
         // Step 2: writen (5 points)
-        writen_short_writes: LAB1_WRITEN, 2,
-            "writen writes every byte, in order, to writers that take 1, 2, 7, ... bytes a call";
-        writen_interrupted_is_retried: LAB1_WRITEN, 1,
-            "writen calls write again after Err(Interrupted)";
-        writen_write_zero: LAB1_WRITEN, 1,
-            "writen turns a write of Ok(0) into Err(WriteZero) instead of spinning";
-        writen_errors_are_returned: LAB1_WRITEN, 1,
-            "writen returns errors other than Interrupted";
+        library writen_short_writes: LAB1_WRITEN, 2,
+            "writen writes every byte, in order, to writers that take 1, 2, 7, ... bytes a call"
+            => writen_short_writes::<I>;
+        library writen_interrupted_is_retried: LAB1_WRITEN, 1,
+            "writen calls write again after Err(Interrupted)"
+            => writen_interrupted_is_retried::<I>;
+        library writen_write_zero: LAB1_WRITEN, 1,
+            "writen turns a write of Ok(0) into Err(WriteZero) instead of spinning"
+            => writen_write_zero::<I>;
+        library writen_errors_are_returned: LAB1_WRITEN, 1,
+            "writen returns errors other than Interrupted"
+            => writen_errors_are_returned::<I>;
         // Step 3: the Rio buffer (5 points)
-        buffer_few_reads_for_many_lines: LAB1_BUFFER, 2,
-            "many short lines cost at most ceil(total/8192)+1 reads, each asking for RIO_BUFSIZE bytes";
-        buffer_reads_only_when_empty: LAB1_BUFFER, 1,
-            "Rio reads from its inner reader only when its buffer is empty";
-        buffer_shows_unread_bytes: LAB1_BUFFER, 1,
-            "Rio::buffer() shows the bytes buffered and not yet returned";
-        buffer_inner_reader_access: LAB1_BUFFER, 1,
-            "Rio::new reads nothing; get_ref, get_mut and into_inner give back the inner reader";
+        library buffer_few_reads_for_many_lines: LAB1_BUFFER, 2,
+            "many short lines cost at most ceil(total/8192)+1 reads, each asking for RIO_BUFSIZE bytes"
+            => buffer_few_reads_for_many_lines::<I>;
+        library buffer_reads_only_when_empty: LAB1_BUFFER, 1,
+            "Rio reads from its inner reader only when its buffer is empty"
+            => buffer_reads_only_when_empty::<I>;
+        library buffer_shows_unread_bytes: LAB1_BUFFER, 1,
+            "Rio::buffer() shows the bytes buffered and not yet returned"
+            => buffer_shows_unread_bytes::<I>;
+        library buffer_inner_reader_access: LAB1_BUFFER, 1,
+            "Rio::new reads nothing; get_ref, get_mut and into_inner give back the inner reader"
+            => buffer_inner_reader_access::<I>;
         // Step 4: readlineb (8 points)
-        readlineb_every_split: LAB1_READLINEB, 2,
-            "readlineb returns each line, \\n kept, whatever the chunk sizes (all splits of 12 bytes)";
-        readlineb_eof: LAB1_READLINEB, 1,
-            "readlineb: a last line without \\n at EOF, empty lines are not EOF, 0 at EOF and again after";
-        readlineb_long_lines: LAB1_READLINEB, 1,
-            "readlineb: a line longer than buf comes in buf-sized pieces; lines longer than 8192 bytes";
-        readlineb_binary_bytes: LAB1_READLINEB, 1,
-            "readlineb passes NUL, 0xFF, \\r and every other byte untouched";
-        readlineb_interrupted_is_retried: LAB1_READLINEB, 1,
-            "readlineb retries Err(Interrupted) when it refills its buffer";
-        readlineb_errors_keep_bytes: LAB1_READLINEB, 1,
-            "readlineb returns errors and never loses a byte it buffered";
-        readlineb_tcp_dribble: LAB1_READLINEB, 1,
-            "readlineb on a loopback socket whose peer writes 1-3 bytes at a time";
+        library readlineb_every_split: LAB1_READLINEB, 2,
+            "readlineb returns each line, \\n kept, whatever the chunk sizes (all splits of 12 bytes)"
+            => readlineb_every_split::<I>;
+        library readlineb_eof: LAB1_READLINEB, 1,
+            "readlineb: a last line without \\n at EOF, empty lines are not EOF, 0 at EOF and again after"
+            => readlineb_eof::<I>;
+        library readlineb_long_lines: LAB1_READLINEB, 1,
+            "readlineb: a line longer than buf comes in buf-sized pieces; lines longer than 8192 bytes"
+            => readlineb_long_lines::<I>;
+        library readlineb_binary_bytes: LAB1_READLINEB, 1,
+            "readlineb passes NUL, 0xFF, \\r and every other byte untouched"
+            => readlineb_binary_bytes::<I>;
+        library readlineb_interrupted_is_retried: LAB1_READLINEB, 1,
+            "readlineb retries Err(Interrupted) when it refills its buffer"
+            => readlineb_interrupted_is_retried::<I>;
+        library readlineb_errors_keep_bytes: LAB1_READLINEB, 1,
+            "readlineb returns errors and never loses a byte it buffered"
+            => readlineb_errors_keep_bytes::<I>;
+        library readlineb_tcp_dribble: LAB1_READLINEB, 1,
+            "readlineb on a loopback socket whose peer writes 1-3 bytes at a time"
+            => readlineb_tcp_dribble::<I>;
         // Step 5: readnb (4 points)
-        readnb_every_split: LAB1_READNB, 1,
-            "readnb gives every byte whatever the chunk sizes (all splits of 0..=12 bytes)";
-        readnb_eof_interrupted_errors: LAB1_READNB, 1,
-            "readnb: EOF first and mid-way, Interrupted retried, errors returned";
-        readnb_mixed_with_readlineb: LAB1_READNB, 2,
-            "readnb and readlineb mixed on one Rio lose no byte";
+        library readnb_every_split: LAB1_READNB, 1,
+            "readnb gives every byte whatever the chunk sizes (all splits of 0..=12 bytes)"
+            => readnb_every_split::<I>;
+        library readnb_eof_interrupted_errors: LAB1_READNB, 1,
+            "readnb: EOF first and mid-way, Interrupted retried, errors returned"
+            => readnb_eof_interrupted_errors::<I>;
+        library readnb_mixed_with_readlineb: LAB1_READNB, 2,
+            "readnb and readlineb mixed on one Rio lose no byte"
+            => readnb_mixed_with_readlineb::<I>;
     }
 }

@@ -75,131 +75,61 @@ const FAILED_CONNECTS: usize = 200;
 
 /// The checks of lab 2, in handout order.
 pub fn checks() -> Vec<Check> {
-    vec![
+    checks! {
         // Step 1: resolve.
-        Check::library(
-            "resolve_numeric_v4_v6",
-            steps::LAB2_RESOLVE,
-            1,
-            "resolve gives a numeric IPv4 or IPv6 address back as itself, with the port",
-            |ctx| resolve_numeric(ctx, netutil::resolve),
-        ),
-        Check::library(
-            "resolve_localhost_every_address",
-            steps::LAB2_RESOLVE,
-            2,
-            "resolve(\"localhost\") gives every address getaddrinfo gives, in order, with the port",
-            |ctx| resolve_localhost(ctx, netutil::resolve, system_resolve),
-        ),
-        Check::library(
-            "resolve_unknown_host_is_err",
-            steps::LAB2_RESOLVE,
-            1,
-            "resolve of an unknown host is an Err naming host and port (no panic, no empty Vec)",
-            |ctx| resolve_unknown_host(ctx, netutil::resolve),
-        )
-        .with_deadline(Duration::from_secs(15)),
+        library resolve_numeric_v4_v6: steps::LAB2_RESOLVE, 1,
+            "resolve gives a numeric IPv4 or IPv6 address back as itself, with the port"
+            => |ctx| resolve_numeric(ctx, netutil::resolve);
+        library resolve_localhost_every_address: steps::LAB2_RESOLVE, 2,
+            "resolve(\"localhost\") gives every address getaddrinfo gives, in order, with the port"
+            => |ctx| resolve_localhost(ctx, netutil::resolve, system_resolve);
+        library resolve_unknown_host_is_err: steps::LAB2_RESOLVE, 1,
+            "resolve of an unknown host is an Err naming host and port (no panic, no empty Vec)"
+            => |ctx| resolve_unknown_host(ctx, netutil::resolve), with_deadline(Duration::from_secs(15));
         // Step 2: connect_any.
-        Check::library(
-            "connect_any_tries_every_address",
-            steps::LAB2_CONNECT,
-            2,
-            "connect_any skips refusing addresses and connects to the first listening one, in order",
-            |ctx| connect_any_tries_every_address(ctx, netutil::connect_any),
-        ),
-        Check::library(
-            "connect_any_returns_last_error",
-            steps::LAB2_CONNECT,
-            1,
-            "when no address connects, connect_any returns the error of the last one",
-            |ctx| connect_any_returns_last_error(ctx, netutil::connect_any),
-        ),
-        Check::library(
-            "connect_any_empty_is_err",
-            steps::LAB2_CONNECT,
-            1,
-            "connect_any(&[]) is an Err, not a panic",
-            |ctx| connect_any_empty_is_err(ctx, netutil::connect_any),
-        ),
-        Check::library(
-            "connect_any_closes_failed_sockets",
-            steps::LAB2_CONNECT,
-            2,
-            "200 failed connects leave the number of open fds unchanged",
-            |ctx| connect_any_closes_failed_sockets(ctx, netutil::connect_any),
-        ),
+        library connect_any_tries_every_address: steps::LAB2_CONNECT, 2,
+            "connect_any skips refusing addresses and connects to the first listening one, in order"
+            => |ctx| connect_any_tries_every_address(ctx, netutil::connect_any);
+        library connect_any_returns_last_error: steps::LAB2_CONNECT, 1,
+            "when no address connects, connect_any returns the error of the last one"
+            => |ctx| connect_any_returns_last_error(ctx, netutil::connect_any);
+        library connect_any_empty_is_err: steps::LAB2_CONNECT, 1,
+            "connect_any(&[]) is an Err, not a panic"
+            => |ctx| connect_any_empty_is_err(ctx, netutil::connect_any);
+        library connect_any_closes_failed_sockets: steps::LAB2_CONNECT, 2,
+            "200 failed connects leave the number of open fds unchanged"
+            => |ctx| connect_any_closes_failed_sockets(ctx, netutil::connect_any);
         // Step 3: open_clientfd.
-        Check::library(
-            "open_clientfd_v4_v6_carries_bytes",
-            steps::LAB2_CLIENTFD,
-            2,
-            "open_clientfd reaches 127.0.0.1 and ::1, and the stream carries bytes both ways",
-            |ctx| open_clientfd_v4_v6(ctx, netutil::open_clientfd),
-        ),
-        Check::library(
-            "open_clientfd_localhost",
-            steps::LAB2_CLIENTFD,
-            1,
-            "open_clientfd(\"localhost\") connects, trying each address localhost has",
-            |ctx| open_clientfd_localhost(ctx, netutil::open_clientfd, system_resolve),
-        ),
-        Check::library(
-            "open_clientfd_unknown_host",
-            steps::LAB2_CLIENTFD,
-            1,
-            "open_clientfd to an unknown host is an Err naming the host, no panic",
-            |ctx| open_clientfd_unknown_host(ctx, netutil::open_clientfd),
-        )
-        .with_deadline(Duration::from_secs(15)),
-        Check::library(
-            "open_clientfd_refused",
-            steps::LAB2_CLIENTFD,
-            1,
-            "open_clientfd to a port nobody listens on is an Err of kind ConnectionRefused",
-            |ctx| open_clientfd_refused(ctx, netutil::open_clientfd),
-        ),
+        library open_clientfd_v4_v6_carries_bytes: steps::LAB2_CLIENTFD, 2,
+            "open_clientfd reaches 127.0.0.1 and ::1, and the stream carries bytes both ways"
+            => |ctx| open_clientfd_v4_v6(ctx, netutil::open_clientfd);
+        library open_clientfd_localhost: steps::LAB2_CLIENTFD, 1,
+            "open_clientfd(\"localhost\") connects, trying each address localhost has"
+            => |ctx| open_clientfd_localhost(ctx, netutil::open_clientfd, system_resolve);
+        library open_clientfd_unknown_host: steps::LAB2_CLIENTFD, 1,
+            "open_clientfd to an unknown host is an Err naming the host, no panic"
+            => |ctx| open_clientfd_unknown_host(ctx, netutil::open_clientfd), with_deadline(Duration::from_secs(15));
+        library open_clientfd_refused: steps::LAB2_CLIENTFD, 1,
+            "open_clientfd to a port nobody listens on is an Err of kind ConnectionRefused"
+            => |ctx| open_clientfd_refused(ctx, netutil::open_clientfd);
         // Step 4: open_listenfd.
-        Check::library(
-            "open_listenfd_dual_stack",
-            steps::LAB2_LISTENFD,
-            2,
-            "one open_listenfd(0) listener on the unspecified address accepts 127.0.0.1 and ::1",
-            |ctx| open_listenfd_dual_stack(ctx, netutil::open_listenfd),
-        ),
-        Check::library(
-            "open_listenfd_sets_reuseaddr",
-            steps::LAB2_LISTENFD,
-            1,
-            "the listening socket has SO_REUSEADDR set",
-            |ctx| open_listenfd_sets_reuseaddr(ctx, netutil::open_listenfd),
-        ),
-        Check::library(
-            "open_listenfd_relisten_after_time_wait",
-            steps::LAB2_LISTENFD,
-            2,
-            "open_listenfd succeeds at once on a port whose old connections are in TIME_WAIT",
-            |ctx| open_listenfd_relisten_after_time_wait(ctx, netutil::open_listenfd),
-        ),
-        Check::library(
-            "open_listenfd_backlog",
-            steps::LAB2_LISTENFD,
-            1,
-            "64 clients connect to an open_listenfd listener that has not accepted any yet",
-            |ctx| open_listenfd_backlog(ctx, netutil::open_listenfd),
-        ),
-        Check::library(
-            "open_listenfd_port_in_use",
-            steps::LAB2_LISTENFD,
-            1,
-            "open_listenfd on a port another listener holds is an Err of kind AddrInUse",
-            |ctx| open_listenfd_port_in_use(ctx, netutil::open_listenfd),
-        ),
-        Check::library(
-            "open_listenfd_port_zero",
-            steps::LAB2_LISTENFD,
-            1,
-            "open_listenfd(0) twice gives two listeners on two different real ports",
-            |ctx| open_listenfd_port_zero(ctx, netutil::open_listenfd),
-        ),
-    ]
+        library open_listenfd_dual_stack: steps::LAB2_LISTENFD, 2,
+            "one open_listenfd(0) listener on the unspecified address accepts 127.0.0.1 and ::1"
+            => |ctx| open_listenfd_dual_stack(ctx, netutil::open_listenfd);
+        library open_listenfd_sets_reuseaddr: steps::LAB2_LISTENFD, 1,
+            "the listening socket has SO_REUSEADDR set"
+            => |ctx| open_listenfd_sets_reuseaddr(ctx, netutil::open_listenfd);
+        library open_listenfd_relisten_after_time_wait: steps::LAB2_LISTENFD, 2,
+            "open_listenfd succeeds at once on a port whose old connections are in TIME_WAIT"
+            => |ctx| open_listenfd_relisten_after_time_wait(ctx, netutil::open_listenfd);
+        library open_listenfd_backlog: steps::LAB2_LISTENFD, 1,
+            "64 clients connect to an open_listenfd listener that has not accepted any yet"
+            => |ctx| open_listenfd_backlog(ctx, netutil::open_listenfd);
+        library open_listenfd_port_in_use: steps::LAB2_LISTENFD, 1,
+            "open_listenfd on a port another listener holds is an Err of kind AddrInUse"
+            => |ctx| open_listenfd_port_in_use(ctx, netutil::open_listenfd);
+        library open_listenfd_port_zero: steps::LAB2_LISTENFD, 1,
+            "open_listenfd(0) twice gives two listeners on two different real ports"
+            => |ctx| open_listenfd_port_zero(ctx, netutil::open_listenfd);
+    }
 }

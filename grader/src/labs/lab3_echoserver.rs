@@ -40,51 +40,27 @@ use echo::*;
 /// The checks of lab 3, in handout order.
 pub fn checks() -> Vec<Check> {
     use steps::{LAB3_ACCEPT as ACCEPT, LAB3_ECHO as ECHO, LAB3_SURVIVE as SURVIVE};
-    let mut all = vec![
+    let mut all = checks! {
         // Step 1: echo.
-        Check::library(
-            "echo_every_split",
-            ECHO,
-            2,
-            "echo writes back exactly what it read, however the reads are split, and returns the byte count",
-            |c| echo_every_split(c, crate_echo),
-        ),
-        Check::library(
-            "echo_binary_bytes",
-            ECHO,
-            1,
-            "echo is binary-safe: all 256 byte values, NUL, 0xFF and CRLF come back untouched",
-            |c| echo_binary_bytes(c, crate_echo),
-        ),
-        Check::library(
-            "echo_long_lines",
-            ECHO,
-            1,
-            "lines longer than RIO_BUFSIZE (8193 bytes, 100 KiB) are echoed whole, in pieces",
-            |c| echo_long_lines(c, crate_echo),
-        ),
-        Check::library(
-            "echo_last_line_without_newline",
-            ECHO,
-            1,
-            "a last line without newline is echoed at EOF; an empty stream echoes nothing and returns 0",
-            |c| echo_last_line_without_newline(c, crate_echo),
-        ),
-        Check::library(
-            "echo_short_writes",
-            ECHO,
-            1,
-            "echo writes every byte when the writer accepts only 1, 3, ... bytes per call",
-            |c| echo_short_writes(c, crate_echo),
-        ),
-        Check::library(
-            "echo_interrupted",
-            ECHO,
-            1,
-            "echo retries Interrupted on reads and on writes",
-            |c| echo_interrupted(c, crate_echo),
-        ),
-    ];
+        library echo_every_split: ECHO, 2,
+            "echo writes back exactly what it read, however the reads are split, and returns the byte count"
+            => |c| echo_every_split(c, crate_echo);
+        library echo_binary_bytes: ECHO, 1,
+            "echo is binary-safe: all 256 byte values, NUL, 0xFF and CRLF come back untouched"
+            => |c| echo_binary_bytes(c, crate_echo);
+        library echo_long_lines: ECHO, 1,
+            "lines longer than RIO_BUFSIZE (8193 bytes, 100 KiB) are echoed whole, in pieces"
+            => |c| echo_long_lines(c, crate_echo);
+        library echo_last_line_without_newline: ECHO, 1,
+            "a last line without newline is echoed at EOF; an empty stream echoes nothing and returns 0"
+            => |c| echo_last_line_without_newline(c, crate_echo);
+        library echo_short_writes: ECHO, 1,
+            "echo writes every byte when the writer accepts only 1, 3, ... bytes per call"
+            => |c| echo_short_writes(c, crate_echo);
+        library echo_interrupted: ECHO, 1,
+            "echo retries Interrupted on reads and on writes"
+            => |c| echo_interrupted(c, crate_echo);
+    };
     // Step 2: the accept loop.
     all.extend(servers::register(
         ACCEPT_CHECKS,
@@ -93,22 +69,14 @@ pub fn checks() -> Vec<Check> {
         ACCEPT,
         Points::Lab3,
     ));
-    all.extend([
-        Check::process(
-            "server_usage_wrong_arg_count",
-            ACCEPT,
-            1,
-            "`echoserver` and `echoserver 1 2` print one usage line and exit 2",
-            |c| servers::accept::server_usage_wrong_arg_count(c, Binary::EchoServer),
-        ),
-        Check::process(
-            "server_usage_bad_port",
-            ACCEPT,
-            1,
-            "`echoserver abc`, `99999`, `-1`, `65536` print one usage line and exit 2",
-            |c| servers::accept::server_usage_bad_port(c, Binary::EchoServer),
-        ),
-    ]);
+    all.extend(checks! {
+        process server_usage_wrong_arg_count: ACCEPT, 1,
+            "`echoserver` and `echoserver 1 2` print one usage line and exit 2"
+            => |c| servers::accept::server_usage_wrong_arg_count(c, Binary::EchoServer);
+        process server_usage_bad_port: ACCEPT, 1,
+            "`echoserver abc`, `99999`, `-1`, `65536` print one usage line and exit 2"
+            => |c| servers::accept::server_usage_bad_port(c, Binary::EchoServer);
+    });
     all.extend(servers::register(
         LISTEN,
         Binary::EchoServer,
@@ -117,22 +85,14 @@ pub fn checks() -> Vec<Check> {
         Points::Lab3,
     ));
     // Step 3: surviving bad clients.
-    all.extend([
-        Check::library(
-            "echo_write_error_returned",
-            SURVIVE,
-            1,
-            "a write error (BrokenPipe, ConnectionReset, Ok(0)) ends echo with Err, no panic",
-            |c| echo_write_error_returned(c, crate_echo),
-        ),
-        Check::library(
-            "echo_read_error_returned",
-            SURVIVE,
-            1,
-            "a read error (ConnectionReset) ends echo with Err of that kind, after echoing what came before",
-            |c| echo_read_error_returned(c, crate_echo),
-        ),
-    ]);
+    all.extend(checks! {
+        library echo_write_error_returned: SURVIVE, 1,
+            "a write error (BrokenPipe, ConnectionReset, Ok(0)) ends echo with Err, no panic"
+            => |c| echo_write_error_returned(c, crate_echo);
+        library echo_read_error_returned: SURVIVE, 1,
+            "a read error (ConnectionReset) ends echo with Err of that kind, after echoing what came before"
+            => |c| echo_read_error_returned(c, crate_echo);
+    });
     all.extend(servers::register(
         SURVIVE_CHECKS,
         Binary::EchoServer,

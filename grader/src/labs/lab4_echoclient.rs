@@ -60,105 +60,48 @@ use halfclose::*;
 
 /// The checks of lab 4, in handout order.
 pub fn checks() -> Vec<Check> {
-    vec![
-        Check::process(
-            "args_wrong_count",
-            steps::LAB4_CONNECT,
-            1,
-            "0, 1 or 3 arguments: one usage line on stderr, exit 2, no panic",
-            args_wrong_count,
-        ),
-        Check::process(
-            "args_bad_port",
-            steps::LAB4_CONNECT,
-            1,
-            "ports `abc`, `99999`, `-1`: one usage line on stderr, exit 2, no panic",
-            args_bad_port,
-        ),
-        Check::process(
-            "connect_refused",
-            steps::LAB4_CONNECT,
-            1,
-            "nothing listening: one stderr line naming host and port, exit 1, no panic",
-            connect_refused,
-        ),
-        Check::process(
-            "connect_unknown_host",
-            steps::LAB4_CONNECT,
-            1,
-            "host `no-such-host.invalid`: one stderr line naming host and port, exit 1, no panic",
-            connect_unknown_host,
-        ),
-        Check::process(
-            "echo_lines_exact",
-            steps::LAB4_LOOP,
-            2,
-            "each stdin line goes to the server and its echo to stdout, byte for byte; EOF exits 0",
-            echo_lines_exact,
-        ),
-        Check::process(
-            "echo_empty_stdin",
-            steps::LAB4_LOOP,
-            1,
-            "an empty stdin: connect, send nothing, print nothing, close, exit 0",
-            echo_empty_stdin,
-        ),
-        Check::process(
-            "echo_binary_bytes",
-            steps::LAB4_LOOP,
-            1,
-            "NUL, 0xFF, \\r\\n and empty lines pass both ways untouched",
-            echo_binary_bytes,
-        ),
-        Check::process(
-            "echo_ipv6_and_localhost",
-            steps::LAB4_LOOP,
-            1,
-            "hosts `::1` and `localhost` connect and echo",
-            echo_ipv6_and_localhost,
-        )
-        .needs_ipv6(),
-        Check::process(
-            "echo_long_line_100k",
-            steps::LAB4_LOOP,
-            2,
-            "a 100 KiB line is sent and its whole echo printed",
-            echo_long_line_100k,
-        ),
-        Check::process(
-            "echo_tiny_pieces",
-            steps::LAB4_LOOP,
-            2,
-            "a server echoing in pieces of 1-3 bytes: the client reads until the whole line is back",
-            echo_tiny_pieces,
-        ),
-        Check::process(
-            "echo_interactive_pty",
-            steps::LAB4_LOOP,
-            2,
-            "on a terminal, each echo shows before the next line is typed; Ctrl-D exits 0",
-            echo_interactive_pty,
-        ),
-        Check::process(
-            "halfclose_last_line_without_newline",
-            steps::LAB4_HALFCLOSE,
-            2,
-            "a last line without newline: shutdown(Write), then its echo is printed, exit 0",
-            halfclose_last_line_without_newline,
-        ),
-        Check::process(
-            "server_closes_after_first_line",
-            steps::LAB4_SERVERGONE,
-            2,
-            "the server closes after one line: exit non-zero with one stderr line, promptly, no panic",
-            server_closes_after_first_line,
-        ),
-        Check::process(
-            "server_resets",
-            steps::LAB4_SERVERGONE,
-            1,
-            "the server resets the connection: exit non-zero with one stderr line, promptly, no panic",
-            server_resets,
-        ),
-    ]
+    checks! {
+        process args_wrong_count: steps::LAB4_CONNECT, 1,
+            "0, 1 or 3 arguments: one usage line on stderr, exit 2, no panic"
+            => args_wrong_count;
+        process args_bad_port: steps::LAB4_CONNECT, 1,
+            "ports `abc`, `99999`, `-1`: one usage line on stderr, exit 2, no panic"
+            => args_bad_port;
+        process connect_refused: steps::LAB4_CONNECT, 1,
+            "nothing listening: one stderr line naming host and port, exit 1, no panic"
+            => connect_refused;
+        process connect_unknown_host: steps::LAB4_CONNECT, 1,
+            "host `no-such-host.invalid`: one stderr line naming host and port, exit 1, no panic"
+            => connect_unknown_host;
+        process echo_lines_exact: steps::LAB4_LOOP, 2,
+            "each stdin line goes to the server and its echo to stdout, byte for byte; EOF exits 0"
+            => echo_lines_exact;
+        process echo_empty_stdin: steps::LAB4_LOOP, 1,
+            "an empty stdin: connect, send nothing, print nothing, close, exit 0"
+            => echo_empty_stdin;
+        process echo_binary_bytes: steps::LAB4_LOOP, 1,
+            "NUL, 0xFF, \\r\\n and empty lines pass both ways untouched"
+            => echo_binary_bytes;
+        process echo_ipv6_and_localhost: steps::LAB4_LOOP, 1,
+            "hosts `::1` and `localhost` connect and echo"
+            => echo_ipv6_and_localhost, needs_ipv6;
+        process echo_long_line_100k: steps::LAB4_LOOP, 2,
+            "a 100 KiB line is sent and its whole echo printed"
+            => echo_long_line_100k;
+        process echo_tiny_pieces: steps::LAB4_LOOP, 2,
+            "a server echoing in pieces of 1-3 bytes: the client reads until the whole line is back"
+            => echo_tiny_pieces;
+        process echo_interactive_pty: steps::LAB4_LOOP, 2,
+            "on a terminal, each echo shows before the next line is typed; Ctrl-D exits 0"
+            => echo_interactive_pty;
+        process halfclose_last_line_without_newline: steps::LAB4_HALFCLOSE, 2,
+            "a last line without newline: shutdown(Write), then its echo is printed, exit 0"
+            => halfclose_last_line_without_newline;
+        process server_closes_after_first_line: steps::LAB4_SERVERGONE, 2,
+            "the server closes after one line: exit non-zero with one stderr line, promptly, no panic"
+            => server_closes_after_first_line;
+        process server_resets: steps::LAB4_SERVERGONE, 1,
+            "the server resets the connection: exit non-zero with one stderr line, promptly, no panic"
+            => server_resets;
+    }
 }

@@ -58,134 +58,72 @@ const ONE: Points = Points::Each(1);
 
 /// The checks of lab 5, in handout order.
 pub fn checks() -> Vec<Check> {
-    let mut all = vec![
+    let mut all = checks! {
         // Step 1: a thread per client.
-        Check::process(
-            "echoservert_100_clients_at_once",
-            THREADS,
-            2,
-            "100 clients connected at once each send their own lines and get exactly their own bytes back",
-            |c| clients_at_once(c, T),
-        ),
-        Check::process(
-            "echoservert_slow_clients_delay_nobody",
-            THREADS,
-            2,
-            "a client holding half a line and a silent client delay nobody: a third one's round trips complete",
-            |c| slow_clients_delay_nobody(c, T),
-        ),
-        Check::process(
-            "echoservert_client_that_never_reads",
-            THREADS,
-            2,
-            "a client that sends 64 MiB and never reads stops nobody, and the server's memory stays bounded",
-            |c| client_that_never_reads(c, T),
-        ),
-        Check::process(
-            "echoservert_1000_cycles_fds_and_threads_come_back",
-            THREADS,
-            2,
-            "1000 connect/echo/close, 50 at a time: the server's open fds and threads come back to where they started",
-            |c| cycles_come_back(c, T),
-        ),
-        Check::process(
-            "echoservert_bad_clients_leave_others_alone",
-            THREADS,
-            2,
-            "resets, a SIGKILLed client process and closes mid-line leave three other clients' conversations alone",
-            |c| bad_clients_leave_others_alone(c, T),
-        ),
-        Check::process(
-            "echoservert_idle_uses_no_cpu",
-            THREADS,
-            1,
-            "with 5 silent clients connected, the server uses at most 50 ms of CPU in 1 s",
-            |c| idle_uses_no_cpu(c, T),
-        ),
-    ];
+        process echoservert_100_clients_at_once: THREADS, 2,
+            "100 clients connected at once each send their own lines and get exactly their own bytes back"
+            => |c| clients_at_once(c, T);
+        process echoservert_slow_clients_delay_nobody: THREADS, 2,
+            "a client holding half a line and a silent client delay nobody: a third one's round trips complete"
+            => |c| slow_clients_delay_nobody(c, T);
+        process echoservert_client_that_never_reads: THREADS, 2,
+            "a client that sends 64 MiB and never reads stops nobody, and the server's memory stays bounded"
+            => |c| client_that_never_reads(c, T);
+        process echoservert_1000_cycles_fds_and_threads_come_back: THREADS, 2,
+            "1000 connect/echo/close, 50 at a time: the server's open fds and threads come back to where they started"
+            => |c| cycles_come_back(c, T);
+        process echoservert_bad_clients_leave_others_alone: THREADS, 2,
+            "resets, a SIGKILLed client process and closes mid-line leave three other clients' conversations alone"
+            => |c| bad_clients_leave_others_alone(c, T);
+        process echoservert_idle_uses_no_cpu: THREADS, 1,
+            "with 5 silent clients connected, the server uses at most 50 ms of CPU in 1 s"
+            => |c| idle_uses_no_cpu(c, T);
+    };
     all.extend(servers::register(ACCEPT, T, "echoservert_", THREADS, ONE));
     all.extend(servers::register(LISTEN, T, "echoservert_", THREADS, ONE));
     all.extend(servers::register(SURVIVE, T, "echoservert_", THREADS, ONE));
-    all.extend([
+    all.extend(checks! {
         // Step 2: shared state.
-        Check::process(
-            "echoservert_counts_bytes_across_clients",
-            SHARED,
-            3,
-            "`Closed (HOST, PORT): N bytes echoed, T in all`: N per client, and T the bytes of 20 clients at once",
-            |c| counts_bytes_across_clients(c, T),
-        ),
+        process echoservert_counts_bytes_across_clients: SHARED, 3,
+            "`Closed (HOST, PORT): N bytes echoed, T in all`: N per client, and T the bytes of 20 clients at once"
+            => |c| counts_bytes_across_clients(c, T);
         // Step 3: the pool and poll.
-        Check::process(
-            "echoservers_accepts_1000_idle_connections",
-            POOL,
-            2,
-            "1000 clients that send nothing are all accepted (`Connected to` each) and held by one thread",
-            |c| accepts_1000_idle(c, S),
-        ),
-        Check::process(
-            "echoservers_idle_uses_no_cpu",
-            POOL,
-            2,
-            "with 5 silent clients connected, the event loop uses at most 50 ms of CPU in 1 s",
-            |c| idle_uses_no_cpu(c, S),
-        ),
-        Check::process(
-            "echoservers_sockets_nonblocking",
-            POOL,
-            1,
-            "every socket of the event loop, the listener and each accepted client, is non-blocking (O_NONBLOCK)",
-            |c| sockets_nonblocking(c, S),
-        ),
-    ]);
+        process echoservers_accepts_1000_idle_connections: POOL, 2,
+            "1000 clients that send nothing are all accepted (`Connected to` each) and held by one thread"
+            => |c| accepts_1000_idle(c, S);
+        process echoservers_idle_uses_no_cpu: POOL, 2,
+            "with 5 silent clients connected, the event loop uses at most 50 ms of CPU in 1 s"
+            => |c| idle_uses_no_cpu(c, S);
+        process echoservers_sockets_nonblocking: POOL, 1,
+            "every socket of the event loop, the listener and each accepted client, is non-blocking (O_NONBLOCK)"
+            => |c| sockets_nonblocking(c, S);
+    });
     all.extend(servers::register(LISTEN, S, "echoservers_", POOL, ONE));
-    all.extend([
+    all.extend(checks! {
         // Step 4: check_clients.
-        Check::process(
-            "echoservers_100_clients_at_once",
-            CHECK,
-            2,
-            "100 clients connected at once each send their own lines and get exactly their own bytes back",
-            |c| clients_at_once(c, S),
-        ),
-        Check::process(
-            "echoservers_slow_clients_delay_nobody",
-            CHECK,
-            2,
-            "a client holding half a line and a silent client delay nobody: a third one's round trips complete",
-            |c| slow_clients_delay_nobody(c, S),
-        ),
-        Check::process(
-            "echoservers_serves_1000_connections_on_one_thread",
-            CHECK,
-            2,
-            "1000 connected clients each send a line at once and all get it back, from one thread",
-            |c| serves_1000(c, S),
-        ),
-        Check::process(
-            "echoservers_1000_cycles_fds_and_threads_come_back",
-            CHECK,
-            2,
-            "1000 connect/echo/close, 50 at a time: the server's open fds and threads come back to where they started",
-            |c| cycles_come_back(c, S),
-        ),
-        Check::process(
-            "echoservers_bad_clients_leave_others_alone",
-            CHECK,
-            2,
-            "resets, a SIGKILLed client process and closes mid-line leave three other clients' conversations alone",
-            |c| bad_clients_leave_others_alone(c, S),
-        ),
-    ]);
+        process echoservers_100_clients_at_once: CHECK, 2,
+            "100 clients connected at once each send their own lines and get exactly their own bytes back"
+            => |c| clients_at_once(c, S);
+        process echoservers_slow_clients_delay_nobody: CHECK, 2,
+            "a client holding half a line and a silent client delay nobody: a third one's round trips complete"
+            => |c| slow_clients_delay_nobody(c, S);
+        process echoservers_serves_1000_connections_on_one_thread: CHECK, 2,
+            "1000 connected clients each send a line at once and all get it back, from one thread"
+            => |c| serves_1000(c, S);
+        process echoservers_1000_cycles_fds_and_threads_come_back: CHECK, 2,
+            "1000 connect/echo/close, 50 at a time: the server's open fds and threads come back to where they started"
+            => |c| cycles_come_back(c, S);
+        process echoservers_bad_clients_leave_others_alone: CHECK, 2,
+            "resets, a SIGKILLed client process and closes mid-line leave three other clients' conversations alone"
+            => |c| bad_clients_leave_others_alone(c, S);
+    });
     all.extend(servers::register(ACCEPT, S, "echoservers_", CHECK, ONE));
     all.extend(servers::register(SURVIVE, S, "echoservers_", CHECK, ONE));
     // Step 5: backpressure.
-    all.push(Check::process(
-        "echoservers_client_that_never_reads",
-        BACKPRESSURE,
-        3,
-        "a client that sends 64 MiB and never reads stops nobody, and the server's VmRSS grows by far less than it sent",
-        |c| client_that_never_reads(c, S),
-    ));
+    all.extend(checks! {
+        process echoservers_client_that_never_reads: BACKPRESSURE, 3,
+            "a client that sends 64 MiB and never reads stops nobody, and the server's VmRSS grows by far less than it sent"
+            => |c| client_that_never_reads(c, S);
+    });
     all
 }
