@@ -153,8 +153,8 @@ impl Status {
     }
 }
 
-/// One check's mark.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One check's mark (the gradebook stores it as it is).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckMark {
     /// `lab1_rio::readn_eof`.
     pub id: String,
@@ -168,8 +168,8 @@ pub struct CheckMark {
     pub passed: bool,
 }
 
-/// The marks of one lab.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The marks of one lab (the gradebook stores it as it is).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabMark {
     /// 1 to 5.
     pub lab: u8,

@@ -35,9 +35,7 @@ use grader_sandbox::submission::{BuildLimits, Graded, Grading, Provenance};
 use super::fetch::{self, Outcome};
 use super::report;
 use super::roster::Row;
-use super::store::{
-    self, CheckInfo, CheckScore, LabScore, Mark, Out, RunInfo, Status, StudentFiles,
-};
+use super::store::{self, CheckInfo, LabScore, Mark, Out, RunInfo, Status, StudentFiles};
 use super::time;
 
 /// Grades one submission: `grader_sandbox::submission::grade` or a fake.
@@ -649,26 +647,8 @@ fn mark_of(row: &Row, commit: &str, committed_at: i64, g: &Graded, info: &RunInf
         status: g.status.into(),
         score: g.score,
         max_score: g.max_score,
-        labs: g
-            .labs
-            .iter()
-            .map(|l| LabScore {
-                lab: l.lab,
-                score: l.score,
-                max_score: l.max_score,
-            })
-            .collect(),
-        checks: g
-            .checks
-            .iter()
-            .map(|c| CheckScore {
-                id: c.id.clone(),
-                lab: c.lab,
-                score: c.score,
-                max_score: c.max_score,
-                passed: c.passed,
-            })
-            .collect(),
+        labs: g.labs.clone(),
+        checks: g.checks.clone(),
         base: info.base.clone(),
     }
 }

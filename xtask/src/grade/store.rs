@@ -75,31 +75,9 @@ impl From<grader_sandbox::submission::Status> for Status {
     }
 }
 
-/// Points of one lab.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LabScore {
-    /// 1, 2, …
-    pub lab: u8,
-    /// Points earned.
-    pub score: u32,
-    /// Points possible.
-    pub max_score: u32,
-}
-
-/// One check's mark.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckScore {
-    /// `lab1_rio::readn_eof`.
-    pub id: String,
-    /// Its lab.
-    pub lab: u8,
-    /// Points earned.
-    pub score: u32,
-    /// Points possible.
-    pub max_score: u32,
-    /// Did it pass?
-    pub passed: bool,
-}
+/// Points of one lab, and one check's mark: official grading's own types,
+/// stored as they are.
+pub use grader_sandbox::submission::{CheckMark as CheckScore, LabMark as LabScore};
 
 /// A student's marks (`students/<s>/marks.json`): the gradebook row, the
 /// checks for the summary, and the key of the skip on a re-run: the same
