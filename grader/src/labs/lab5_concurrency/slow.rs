@@ -227,13 +227,14 @@ pub(super) fn idle_uses_no_cpu(ctx: &mut Ctx, bin: Binary) -> CheckResult {
             })?,
         );
     }
-    expect_lines(ctx, &mut server, "Connected to (", SILENT).map_err(|f| {
+    // A server that ends while its clients connect, before anyone sent a
+    // byte, was woken for nothing too: say the same as below.
+    if let Err(f) = expect_lines(ctx, &mut server, "Connected to (", SILENT) {
         if server.proc.is_running() {
-            f
-        } else {
-            f.note(WOKE_FOR_NOTHING)
+            return Err(f);
         }
-    })?;
+        return Err(ended_for_nothing(ctx, &mut server, bin));
+    }
     let before = cpu_time(&server)?;
     ctx.step(format!(
         "watch the server for {} ms while nobody sends anything",
@@ -246,23 +247,7 @@ pub(super) fn idle_uses_no_cpu(ctx: &mut Ctx, bin: Binary) -> CheckResult {
     // check_clients is still todo!(), panics here). Say that, not "it
     // should keep running".
     if server.proc.wait_exit(IDLE_WINDOW).is_some() {
-        ctx.step("did the server sleep while nobody sent anything?");
-        return Err(with_server(
-            Failure::new(
-                "the server asleep in poll (or in read) while its clients say nothing",
-                format!(
-                    "{} ended although no client had sent a byte: {}",
-                    server.proc.name(),
-                    if bin == Binary::EchoServerS {
-                        "the event loop returned with nothing to do"
-                    } else {
-                        "something woke it with nothing to do"
-                    }
-                ),
-            )
-            .note(WOKE_FOR_NOTHING),
-            &mut server,
-        ));
+        return Err(ended_for_nothing(ctx, &mut server, bin));
     }
     let used = cpu_time(&server)?.saturating_sub(before);
     ctx.expect(
@@ -281,4 +266,25 @@ pub(super) fn idle_uses_no_cpu(ctx: &mut Ctx, bin: Binary) -> CheckResult {
     .map_err(|f| with_server(f.note(WOKE_FOR_NOTHING), &mut server))?;
     drop(silent);
     server.expect_alive(ctx)
+}
+
+/// The failure of a server that ended although no client had sent a byte.
+fn ended_for_nothing(ctx: &mut Ctx, server: &mut EchoServer, bin: Binary) -> Failure {
+    ctx.step("did the server sleep while nobody sent anything?");
+    with_server(
+        Failure::new(
+            "the server asleep in poll (or in read) while its clients say nothing",
+            format!(
+                "{} ended although no client had sent a byte: {}",
+                server.proc.name(),
+                if bin == Binary::EchoServerS {
+                    "the event loop returned with nothing to do"
+                } else {
+                    "something woke it with nothing to do"
+                }
+            ),
+        )
+        .note(WOKE_FOR_NOTHING),
+        server,
+    )
 }
