@@ -21,8 +21,11 @@
 //! at the table while the check runs ([`Tracker::look`]) and remembers every
 //! descendant and every process group it saw; at the end it kills those,
 //! their groups, and whatever they started since, until none is left. What
-//! it cannot catch: a process that leaves the check's group and whose
-//! parent exits, both between two looks.
+//! it cannot see that way: a process that leaves the check's group and whose
+//! parent exits, both between two looks; for those, the sweep also takes
+//! every process whose environment holds the check's mark
+//! ([`Tracker::with_token`]), which only one that cleared its environment
+//! escapes.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -169,6 +172,10 @@ pub fn sweep_descendants(keep: &[i32], limit: Duration) -> Swept {
 pub struct Tracker {
     pids: Vec<i32>,
     groups: Vec<i32>,
+    /// `NAME=value` that the check was started with and that everything it
+    /// starts inherits (unless it clears its environment): the last resort
+    /// for a process that detached itself before any look saw it.
+    token: Option<String>,
 }
 
 impl Tracker {
@@ -178,7 +185,15 @@ impl Tracker {
         Tracker {
             pids: vec![root],
             groups: vec![root],
+            token: None,
         }
+    }
+
+    /// Also tracks every process whose environment holds `token`
+    /// (`NAME=value`, set in the check's environment), when it sweeps.
+    pub fn with_token(mut self, token: String) -> Tracker {
+        self.token = Some(token);
+        self
     }
 
     /// Has this process been seen as one of the check's?
@@ -219,6 +234,18 @@ impl Tracker {
         let mut seen = Vec::new();
         loop {
             let table = self.look();
+            if let Some(token) = &self.token {
+                // Detached before any look saw it (its parent gone, its
+                // session its own), but still carrying the check's mark.
+                for p in &table {
+                    if !self.pids.contains(&p.pid)
+                        && !p.zombie
+                        && sys::environment_contains(p.pid, token)
+                    {
+                        self.pids.push(p.pid);
+                    }
+                }
+            }
             let live: Vec<&ProcInfo> = table
                 .iter()
                 .filter(|p| self.pids.contains(&p.pid) && !keep.contains(&p.pid) && !p.zombie)

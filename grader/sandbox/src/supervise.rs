@@ -59,6 +59,11 @@ pub const REPORT_FD: RawFd = 4;
 pub const PARENT_FD: RawFd = 5;
 /// Set in the check's environment when it has a [`PARENT_FD`].
 pub const PARENT_FD_ENV: &str = "GRADER_PARENT_FD";
+/// Without a subreaper: a random mark in the check's environment, which
+/// whatever it starts inherits, so the sweep finds a process that detached
+/// itself (`setsid`, a double fork) and lost its parent before the tracker
+/// looked. Code that clears its environment first can still escape it.
+pub const MARK_ENV: &str = "GRADER_CHECK_MARK";
 
 /// How often the supervisor looks at the process table while the check
 /// runs, without a subreaper: a process that detaches itself and whose
@@ -226,6 +231,10 @@ fn supervise(opts: &Options) -> Report {
         },
         false => None,
     };
+    let mark = CONTAINMENT_TRACKS.then(new_mark).flatten();
+    if let Some(mark) = &mark {
+        cmd.env(MARK_ENV, mark);
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -246,7 +255,10 @@ fn supervise(opts: &Options) -> Report {
         wait_exit_no_reap(pid);
         let _ = tx.send(());
     });
-    let mut tracker = CONTAINMENT_TRACKS.then(|| Tracker::new(pid));
+    let mut tracker = CONTAINMENT_TRACKS.then(|| match &mark {
+        Some(mark) => Tracker::new(pid).with_token(format!("{MARK_ENV}={mark}")),
+        None => Tracker::new(pid),
+    });
     if let Some(t) = &tracker {
         watch_grader(t.clone());
     }
@@ -337,6 +349,13 @@ fn watch_grader(mut tracker: Tracker) {
         // SAFETY: _exit ends the process at once.
         unsafe { libc::_exit(3) }
     });
+}
+
+/// 64 random bits as hex, for [`MARK_ENV`].
+fn new_mark() -> Option<String> {
+    let mut bytes = [0u8; 8];
+    sys::random_bytes(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Gives the child `cmd` starts one end of a new socket pair as its fd

@@ -107,6 +107,21 @@ fn daemons_are_killed_and_counted() {
     none_left("marker-b");
 }
 
+/// A `setsid` daemon whose parent exits at once: below the subreaper on
+/// Linux; found by the mark in its environment where the supervisor tracks
+/// the process table (macOS, the `portable` build), though no look saw it.
+#[test]
+fn a_daemon_detached_at_once_is_found() {
+    let (r, _) = supervise(
+        "setsid sh -c 'sleep 31.7; : marker-e' & exit 0",
+        Duration::from_secs(10),
+        None,
+    );
+    assert_eq!(r.exit_code, Some(0));
+    assert!(r.leftovers >= 1, "{r:?}");
+    none_left("marker-e");
+}
+
 /// A hang is killed at the deadline, with what it started.
 #[test]
 fn the_deadline_is_kept() {

@@ -95,6 +95,11 @@ pub(super) fn command_line(pid: i32) -> Option<String> {
     )
 }
 
+/// The raw `/proc/PID/environ` (`NAME=value` strings, NUL-separated).
+pub(super) fn environment(pid: i32) -> Option<Vec<u8>> {
+    fs::read(format!("/proc/{pid}/environ")).ok()
+}
+
 pub(super) fn open_fds(pid: i32) -> io::Result<Vec<i32>> {
     let mut fds = Vec::new();
     for entry in fs::read_dir(format!("/proc/{pid}/fd"))? {

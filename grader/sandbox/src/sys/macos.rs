@@ -100,6 +100,45 @@ pub(super) fn command_line(pid: i32) -> Option<String> {
     process_info(pid).map(|p| p.comm)
 }
 
+/// The arguments and environment of `pid` as `sysctl(KERN_PROCARGS2)`
+/// gives them (argc, the executable, the arguments, then `NAME=value`
+/// strings): enough to search for one of them.
+pub(super) fn environment(pid: i32) -> Option<Vec<u8>> {
+    let mut mib = [libc::CTL_KERN, libc::KERN_PROCARGS2, pid];
+    let mut size: libc::size_t = 0;
+    // SAFETY: with a null buffer sysctl only writes the size it needs.
+    let rc = unsafe {
+        libc::sysctl(
+            mib.as_mut_ptr(),
+            3,
+            std::ptr::null_mut(),
+            &mut size,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if rc != 0 || size == 0 {
+        return None;
+    }
+    let mut buf = vec![0u8; size];
+    // SAFETY: sysctl writes at most `size` bytes into `buf`, and says how many.
+    let rc = unsafe {
+        libc::sysctl(
+            mib.as_mut_ptr(),
+            3,
+            buf.as_mut_ptr().cast(),
+            &mut size,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    buf.truncate(size);
+    Some(buf)
+}
+
 pub(super) fn open_fds(pid: i32) -> io::Result<Vec<i32>> {
     Ok(open_fds_typed(pid)?.into_iter().map(|(fd, _)| fd).collect())
 }

@@ -56,10 +56,11 @@ pub enum Containment {
     Subreaper,
     /// macOS, and Linux built with the `portable` feature: the supervisor
     /// looks at the process table while the check runs and remembers every
-    /// descendant and process group it sees; a check learns of its
-    /// supervisor's death from a pipe. A process that detaches itself
-    /// (`setsid`, a double fork) and whose parent exits between two looks
-    /// can escape.
+    /// descendant and process group it sees, and at the end also finds
+    /// what carries the check's mark in its environment; a check learns of
+    /// its supervisor's death from a pipe. A process that detaches itself
+    /// (`setsid`, a double fork), clears its environment and loses its
+    /// parent between two looks can escape.
     Tracking,
 }
 
@@ -108,6 +109,15 @@ pub fn process_info(pid: i32) -> Option<ProcInfo> {
 /// the command name, which is all it shows another process cheaply).
 pub fn command_line(pid: i32) -> Option<String> {
     os::command_line(pid)
+}
+
+/// Does the environment `pid` started with hold `needle` (`NAME=value`)?
+/// `false` when it cannot be read (another user's process, a zombie).
+pub fn environment_contains(pid: i32, needle: &str) -> bool {
+    os::environment(pid).is_some_and(|env| {
+        env.windows(needle.len().max(1))
+            .any(|w| w == needle.as_bytes())
+    })
 }
 
 /// The open file descriptors of `pid`, in no particular order.
