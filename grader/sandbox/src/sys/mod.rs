@@ -12,7 +12,7 @@
 //! Two kinds of facility live here:
 //!
 //! - **Facts about a process** (the process table, a pid's fds, threads,
-//!   memory, CPU time, an fd's flags): [`linux`] reads `/proc`, [`macos`]
+//!   memory, CPU time, an fd's flags): `linux.rs` reads `/proc`, `macos.rs`
 //!   calls `proc_pidinfo` and `proc_pidfdinfo` (libproc, as declared by the
 //!   `libc` crate).
 //! - **Containment** (how a supervisor finds everything a check started, and
