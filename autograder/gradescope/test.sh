@@ -53,6 +53,9 @@ else
     echo "      an unprivileged uid stops) are skipped; they run in CI, as root"
 fi
 rm -rf "$fake/source" "$fake/submission" "$fake/results" "$fake/work" "$fake/logs" "$fake/starter"
+# The supervisor is built (as setup.sh does) only where it is missing: a
+# binary left by an earlier run of another tree must not grade this one.
+rm -f "$fake/cache/sandbox/debug/grader-sandbox"
 mkdir -p "$fake"
 chmod 755 "$fake"
 
