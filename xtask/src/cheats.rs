@@ -74,6 +74,8 @@ pub struct Cheat {
     pub lift_forbid: Option<String>,
     /// The changes.
     pub edits: Vec<Edit>,
+    /// Why it is not run with `--portable`, when it is not.
+    pub not_portable: Option<String>,
 }
 
 /// Reads the cheat list.
@@ -112,6 +114,10 @@ fn cheat(t: &toml_edit::Table) -> Result<Cheat, String> {
         Some("compile_error") => Expect::CompileError,
         Some(other) => return Err(err(&format!("unknown expect {other:?}"))),
     };
+    let not_portable = t
+        .get("not_portable")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
     let mut edits = Vec::new();
     for (key, kind) in [("edit", "edit"), ("append", "append")] {
         let Some(list) = t.get(key) else { continue };
@@ -161,6 +167,7 @@ fn cheat(t: &toml_edit::Table) -> Result<Cheat, String> {
             .and_then(|v| v.as_str())
             .map(str::to_string),
         edits,
+        not_portable,
         name,
     })
 }
@@ -203,6 +210,10 @@ pub fn run(root: &Path, only: &[String]) -> Result<(), String> {
     let copy = base.join("workspace");
     let mut failed = Vec::new();
     for c in chosen {
+        if let (true, Some(why)) = (variants::portable(), &c.not_portable) {
+            println!("- {:<30} not run with --portable: {why}", c.name);
+            continue;
+        }
         // A fresh copy each time: a cheat may edit several files.
         variants::lay_out_copy(root, &copy)?;
         let started = Instant::now();

@@ -328,6 +328,11 @@ pub fn lay_out_copy(root: &Path, copy: &Path) -> Result<(), String> {
 /// Linux): `--portable` among the arguments of `variants` or `cheats`.
 static PORTABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Was `--portable` given?
+pub fn portable() -> bool {
+    PORTABLE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The arguments but `--portable`, which it notes for [`run_grader`].
 pub fn take_portable(args: &[&str]) -> Vec<String> {
     let portable = args.contains(&"--portable");
