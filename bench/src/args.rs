@@ -5,6 +5,7 @@
 //! workspace, so this is a list of the arguments that the program takes
 //! flags out of, one by one; whatever is left at the end is an error.
 
+use std::process::ExitCode;
 use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
@@ -78,6 +79,19 @@ impl Args {
         match self.rest.first() {
             Some(unknown) => bail!("unknown argument {unknown:?} (try --help)"),
             None => Ok(()),
+        }
+    }
+}
+
+/// A bench program's `main`: runs `program` on the command line's
+/// arguments; an error ends it with one line on stderr, `NAME: what went
+/// wrong`, and exit status 1.
+pub fn main(name: &str, program: impl FnOnce(Args) -> Result<()>) -> ExitCode {
+    match program(Args::from_env()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

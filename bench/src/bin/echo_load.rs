@@ -302,15 +302,5 @@ fn run(config: Config) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    let result = parse(Args::from_env()).and_then(|config| match config {
-        Some(config) => run(config),
-        None => Ok(()),
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("echo_load: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    bench::args::main("echo_load", |args| parse(args)?.map_or(Ok(()), run))
 }

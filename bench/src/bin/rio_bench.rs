@@ -92,65 +92,45 @@ const CONTENDERS: [Contender; 5] = [
     },
 ];
 
-fn rio_readlineb(input: &[u8]) -> io::Result<Tally> {
-    let mut rio = Rio::new(input);
-    let mut line = [0u8; RIO_BUFSIZE];
+/// Reads into `buf` with `read_one`, one line or record a call, until it
+/// returns 0 (EOF), and counts what it read.
+fn tally<B: AsRef<[u8]>>(
+    mut buf: B,
+    mut read_one: impl FnMut(&mut B) -> io::Result<usize>,
+) -> io::Result<Tally> {
     let mut tally = Tally { items: 0, bytes: 0 };
     loop {
-        let n = rio.readlineb(&mut line)?;
+        let n = read_one(&mut buf)?;
         if n == 0 {
             return Ok(tally);
         }
-        black_box(&line[..n]);
+        black_box(&buf.as_ref()[..n]);
         tally.items += 1;
         tally.bytes += n;
     }
+}
+
+fn rio_readlineb(input: &[u8]) -> io::Result<Tally> {
+    let mut rio = Rio::new(input);
+    tally([0u8; RIO_BUFSIZE], |line| rio.readlineb(line))
 }
 
 fn std_read_until(input: &[u8]) -> io::Result<Tally> {
     let mut reader = BufReader::with_capacity(RIO_BUFSIZE, input);
-    let mut line = Vec::with_capacity(RIO_BUFSIZE);
-    let mut tally = Tally { items: 0, bytes: 0 };
-    loop {
+    tally(Vec::with_capacity(RIO_BUFSIZE), |line| {
         line.clear();
-        let n = reader.read_until(b'\n', &mut line)?;
-        if n == 0 {
-            return Ok(tally);
-        }
-        black_box(&line[..]);
-        tally.items += 1;
-        tally.bytes += n;
-    }
+        reader.read_until(b'\n', line)
+    })
 }
 
 fn textbook_readlineb(input: &[u8]) -> io::Result<Tally> {
     let mut rio = TextbookRio::new(input);
-    let mut line = [0u8; RIO_BUFSIZE];
-    let mut tally = Tally { items: 0, bytes: 0 };
-    loop {
-        let n = rio.readlineb(&mut line)?;
-        if n == 0 {
-            return Ok(tally);
-        }
-        black_box(&line[..n]);
-        tally.items += 1;
-        tally.bytes += n;
-    }
+    tally([0u8; RIO_BUFSIZE], |line| rio.readlineb(line))
 }
 
 fn rio_readnb(input: &[u8]) -> io::Result<Tally> {
     let mut rio = Rio::new(input);
-    let mut record = [0u8; RECORD];
-    let mut tally = Tally { items: 0, bytes: 0 };
-    loop {
-        let n = rio.readnb(&mut record)?;
-        if n == 0 {
-            return Ok(tally);
-        }
-        black_box(&record[..n]);
-        tally.items += 1;
-        tally.bytes += n;
-    }
+    tally([0u8; RECORD], |record| rio.readnb(record))
 }
 
 fn std_read_exact(input: &[u8]) -> io::Result<Tally> {
@@ -257,13 +237,7 @@ fn run(mut args: Args) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    match run(Args::from_env()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("rio_bench: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    bench::args::main("rio_bench", run)
 }
 
 #[cfg(test)]

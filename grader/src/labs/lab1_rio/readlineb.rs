@@ -29,42 +29,61 @@ pub(super) fn line_call<T: RioReads>(
     }
 }
 
+/// Makes the calls `ops` on a new `Rio` over a reader that plays `events`,
+/// and checks them with [`run_ops`] (`data` is what the reader yields): a
+/// whole case of steps 4 and 5 when nothing else is done with that `Rio`.
+pub(super) fn run_script<I: Lab1>(
+    log: &mut impl Log,
+    events: impl IntoIterator<Item = ReadEvent>,
+    data: &[u8],
+    ops: impl IntoIterator<Item = Op>,
+    after_eof: usize,
+) -> CheckResult {
+    let mut rio = I::Rio::new(ScriptedReader::new(events));
+    run_ops(log, data, ops, after_eof, line_call(&mut rio))
+}
+
 pub(super) fn readlineb_every_split<I: Lab1>(ctx: &mut Ctx) -> CheckResult {
     // The handout's example first, step by step.
     let events = vec![yields(b"he"), yields(b"llo\nwo")];
     ctx.step(describe_script(&events));
-    let mut rio = I::Rio::new(ScriptedReader::new(events));
-    run_ops(
+    run_script::<I>(
         ctx,
+        events,
         b"hello\nwo",
         iter::repeat(Op::Readlineb(64)),
         1,
-        line_call(&mut rio),
     )?;
 
-    ctx.step(format!(
-        "every split of the first 0..=12 bytes of {} into chunks: readlineb(buf of 64) until EOF, \
-         then, on a new Rio, readlineb(buf of 3) until EOF",
-        show_bytes(LINES)
-    ));
-    let count = every_split(ctx, LINES, |trace, data, events| {
-        let mut rio = I::Rio::new(ScriptedReader::new(events.clone()));
-        run_ops(
-            trace,
-            data,
-            iter::repeat(Op::Readlineb(64)),
-            1,
-            line_call(&mut rio),
-        )?;
+    every_split_twice::<I>(
+        ctx,
+        LINES,
+        format!(
+            "every split of the first 0..=12 bytes of {} into chunks: readlineb(buf of 64) until EOF, \
+             then, on a new Rio, readlineb(buf of 3) until EOF",
+            show_bytes(LINES)
+        ),
+        |_| Op::Readlineb(64),
+        Op::Readlineb(3),
+    )
+}
+
+/// Steps `what`, then reads every split of `msg` ([`every_split`]) until
+/// EOF twice, each time on a new `Rio`: with calls `first(n)` (`n` the
+/// length of the split message), then with calls `then`.
+pub(super) fn every_split_twice<I: Lab1>(
+    ctx: &mut Ctx,
+    msg: &[u8],
+    what: String,
+    first: impl Fn(usize) -> Op,
+    then: Op,
+) -> CheckResult {
+    ctx.step(what);
+    let count = every_split(ctx, msg, |trace, data, events| {
+        let ops = iter::repeat(first(data.len()));
+        run_script::<I>(trace, events.clone(), data, ops, 1)?;
         trace.log("a new Rio on a reader with the same chunks".to_string());
-        let mut rio = I::Rio::new(ScriptedReader::new(events));
-        run_ops(
-            trace,
-            data,
-            iter::repeat(Op::Readlineb(3)),
-            1,
-            line_call(&mut rio),
-        )
+        run_script::<I>(trace, events, data, iter::repeat(then), 1)
     })?;
     ctx.step(format!("all {count} splits  ok"));
     Ok(())
@@ -86,14 +105,7 @@ pub(super) fn readlineb_eof<I: Lab1>(ctx: &mut Ctx) -> CheckResult {
     ];
     for (what, events, text) in cases {
         ctx.step(format!("{what}: {}", describe_script(&events)));
-        let mut rio = I::Rio::new(ScriptedReader::new(events));
-        run_ops(
-            ctx,
-            text,
-            iter::repeat(Op::Readlineb(64)),
-            3,
-            line_call(&mut rio),
-        )?;
+        run_script::<I>(ctx, events, text, iter::repeat(Op::Readlineb(64)), 3)?;
     }
     Ok(())
 }
@@ -102,14 +114,7 @@ pub(super) fn readlineb_long_lines<I: Lab1>(ctx: &mut Ctx) -> CheckResult {
     ctx.step("a buf of 1 byte: every line comes back one byte at a time");
     let events = vec![yields(b"ab\n"), yields(b"\nc")];
     ctx.step(describe_script(&events));
-    let mut rio = I::Rio::new(ScriptedReader::new(events));
-    run_ops(
-        ctx,
-        b"ab\n\nc",
-        iter::repeat(Op::Readlineb(1)),
-        1,
-        line_call(&mut rio),
-    )?;
+    run_script::<I>(ctx, events, b"ab\n\nc", iter::repeat(Op::Readlineb(1)), 1)?;
 
     // A 20000-byte line, longer than the Rio's buffer, then a short one.
     let mut rng = Rng::new(SEEDS[1]);
@@ -151,14 +156,7 @@ pub(super) fn readlineb_binary_bytes<I: Lab1>(ctx: &mut Ctx) -> CheckResult {
     text.extend_from_slice(b"\n\x00\x00\r\n\xff\xfe\n\r\r\n");
     let events = chunks(&text, &[100, 1, 200]);
     ctx.step(describe_script(&events));
-    let mut rio = I::Rio::new(ScriptedReader::new(events));
-    run_ops(
-        ctx,
-        &text,
-        iter::repeat(Op::Readlineb(300)),
-        1,
-        line_call(&mut rio),
-    )
+    run_script::<I>(ctx, events, &text, iter::repeat(Op::Readlineb(300)), 1)
 }
 
 pub(super) fn readlineb_interrupted_is_retried<I: Lab1>(ctx: &mut Ctx) -> CheckResult {
@@ -174,13 +172,12 @@ pub(super) fn readlineb_interrupted_is_retried<I: Lab1>(ctx: &mut Ctx) -> CheckR
         Interrupted,
     ];
     ctx.step(describe_script(&events));
-    let mut rio = I::Rio::new(ScriptedReader::new(events));
-    run_ops(
+    run_script::<I>(
         ctx,
+        events,
         b"abc\nde\n",
         iter::repeat(Op::Readlineb(64)),
         1,
-        line_call(&mut rio),
     )
 }
 

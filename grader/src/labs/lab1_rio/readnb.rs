@@ -14,47 +14,27 @@ use super::model::{
     LINES, Log, MSG, Op, SEEDS, Trace, describe_script, every_split, expect_error, random_script,
     run_ops, yields,
 };
-use super::readlineb::{collect_until_eof, expect_error_among, line_call};
+use super::readlineb::{
+    collect_until_eof, every_split_twice, expect_error_among, line_call, run_script,
+};
 use super::{Lab1, RioApi, RioReads};
 
 pub(super) fn readnb_every_split<I: Lab1>(ctx: &mut Ctx) -> CheckResult {
     let events = vec![yields(b"he"), yields(b"llo")];
     ctx.step(describe_script(&events));
-    let mut rio = I::Rio::new(ScriptedReader::new(events));
-    run_ops(
-        ctx,
-        b"hello",
-        [Op::Readnb(5), Op::Readnb(5)],
-        1,
-        line_call(&mut rio),
-    )?;
+    run_script::<I>(ctx, events, b"hello", [Op::Readnb(5), Op::Readnb(5)], 1)?;
 
-    ctx.step(format!(
-        "every split of the first 0..=12 bytes of {} into chunks: readnb(buf of n+5) until EOF, \
-         then, on a new Rio, readnb(buf of 5) until EOF",
-        show_bytes(MSG)
-    ));
-    let count = every_split(ctx, MSG, |trace, data, events| {
-        let mut rio = I::Rio::new(ScriptedReader::new(events.clone()));
-        run_ops(
-            trace,
-            data,
-            iter::repeat(Op::Readnb(data.len() + 5)),
-            1,
-            line_call(&mut rio),
-        )?;
-        trace.log("a new Rio on a reader with the same chunks".to_string());
-        let mut rio = I::Rio::new(ScriptedReader::new(events));
-        run_ops(
-            trace,
-            data,
-            iter::repeat(Op::Readnb(5)),
-            1,
-            line_call(&mut rio),
-        )
-    })?;
-    ctx.step(format!("all {count} splits  ok"));
-    Ok(())
+    every_split_twice::<I>(
+        ctx,
+        MSG,
+        format!(
+            "every split of the first 0..=12 bytes of {} into chunks: readnb(buf of n+5) until EOF, \
+             then, on a new Rio, readnb(buf of 5) until EOF",
+            show_bytes(MSG)
+        ),
+        |n| Op::Readnb(n + 5),
+        Op::Readnb(5),
+    )
 }
 
 pub(super) fn readnb_eof_interrupted_errors<I: Lab1>(ctx: &mut Ctx) -> CheckResult {
@@ -62,15 +42,13 @@ pub(super) fn readnb_eof_interrupted_errors<I: Lab1>(ctx: &mut Ctx) -> CheckResu
     // EOF first: 0, and nothing after that EOF is read.
     let events = vec![Eof, yields(b"late")];
     ctx.step(describe_script(&events));
-    let mut rio = I::Rio::new(ScriptedReader::new(events));
-    run_ops(ctx, b"", [Op::Readnb(8)], 0, line_call(&mut rio))?;
+    run_script::<I>(ctx, events, b"", [Op::Readnb(8)], 0)?;
 
     // EOF mid-way: exactly the bytes before it. (Whether a Rio reads on
     // after an EOF is not in the contract, so nothing here depends on it.)
     let events = vec![yields(b"ab"), yields(b"c"), Eof, yields(b"zzz")];
     ctx.step(describe_script(&events));
-    let mut rio = I::Rio::new(ScriptedReader::new(events));
-    run_ops(ctx, b"abc", [Op::Readnb(8)], 0, line_call(&mut rio))?;
+    run_script::<I>(ctx, events, b"abc", [Op::Readnb(8)], 0)?;
 
     let events = vec![
         Interrupted,
@@ -81,23 +59,15 @@ pub(super) fn readnb_eof_interrupted_errors<I: Lab1>(ctx: &mut Ctx) -> CheckResu
         Interrupted,
     ];
     ctx.step(describe_script(&events));
-    let mut rio = I::Rio::new(ScriptedReader::new(events));
-    run_ops(
-        ctx,
-        b"abcd",
-        iter::repeat(Op::Readnb(8)),
-        1,
-        line_call(&mut rio),
-    )?;
+    run_script::<I>(ctx, events, b"abcd", iter::repeat(Op::Readnb(8)), 1)?;
 
     ctx.step("an empty buf");
-    let mut rio = I::Rio::new(ScriptedReader::new([yields(b"abc")]));
-    run_ops(
+    run_script::<I>(
         ctx,
+        [yields(b"abc")],
         b"abc",
         [Op::Readnb(0), Op::Readnb(3), Op::Readnb(3)],
         0,
-        line_call(&mut rio),
     )?;
 
     // Nothing buffered when the reader fails: the error comes back at once.
@@ -158,15 +128,8 @@ pub(super) fn readnb_mixed_with_readlineb<I: Lab1>(ctx: &mut Ctx) -> CheckResult
         show_bytes(LINES)
     ));
     let count = every_split(ctx, LINES, |trace, data, events| {
-        let mut rio = I::Rio::new(ScriptedReader::new(events));
-        run_ops(
-            trace,
-            data,
-            pattern.iter().copied().cycle(),
-            1,
-            line_call(&mut rio),
-        )
-        .map_err(|f| f.note(mixed))
+        run_script::<I>(trace, events, data, pattern.iter().copied().cycle(), 1)
+            .map_err(|f| f.note(mixed))
     })?;
     ctx.step(format!("all {count} splits  ok"));
 

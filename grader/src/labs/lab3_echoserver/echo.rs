@@ -213,13 +213,27 @@ pub(super) fn echo_binary_bytes(ctx: &mut Ctx, echo: EchoFn) -> CheckResult {
         show_bytes(&msg),
         msg.len()
     ));
+    whole_then_random(ctx, echo, &msg, 4, 7)
+}
+
+/// Echoes `msg` in one read, then in reads of random sizes from 1 to `max`
+/// (seeds 1 to `seeds`).
+fn whole_then_random(
+    ctx: &mut Ctx,
+    echo: EchoFn,
+    msg: &[u8],
+    seeds: u64,
+    max: usize,
+) -> CheckResult {
+    expect_all_echoed(ctx, echo, [EchoCase::split(msg, &[msg.len()], takes_all())])?;
+    ctx.step(format!(
+        "the same, in reads of 1 to {max} bytes (seeds 1 to {seeds})"
+    ));
     expect_all_echoed(
         ctx,
         echo,
-        [EchoCase::split(&msg, &[msg.len()], takes_all())],
-    )?;
-    ctx.step("the same, in reads of 1 to 7 bytes (seeds 1 to 4)");
-    expect_all_echoed(ctx, echo, (1..=4).map(|seed| random_case(&msg, seed, 7)))
+        (1..=seeds).map(|seed| random_case(msg, seed, max)),
+    )
 }
 
 /// `input` in reads of random sizes from 1 to `max` (seeded), then EOF.
@@ -261,17 +275,7 @@ pub(super) fn echo_long_lines(ctx: &mut Ctx, echo: EchoFn) -> CheckResult {
         "echo lines of 8192, 8193 and 102401 bytes, `short\\n`, and a last line of 102400 bytes without newline ({} bytes) in one read",
         msg.len()
     ));
-    expect_all_echoed(
-        ctx,
-        echo,
-        [EchoCase::split(&msg, &[msg.len()], takes_all())],
-    )?;
-    ctx.step("the same, in reads of 1 to 20000 bytes (seeds 1 to 3)");
-    expect_all_echoed(
-        ctx,
-        echo,
-        (1..=3).map(|seed| random_case(&msg, seed, 20_000)),
-    )
+    whole_then_random(ctx, echo, &msg, 3, 20_000)
 }
 
 pub(super) fn echo_last_line_without_newline(ctx: &mut Ctx, echo: EchoFn) -> CheckResult {
@@ -488,9 +492,16 @@ mod tests {
         Ctx::new(Duration::from_secs(60))
     }
 
-    /// A correct echo without `rio`: copies chunks until EOF.
-    fn good(s: &mut ScriptedStream) -> io::Result<u64> {
-        let mut buf = [0u8; 8192];
+    /// Reads `s` into a buffer of `LEN` bytes until EOF, retrying
+    /// `Interrupted`, and hands each read's buffer and count to `write_back`,
+    /// which answers how many bytes it echoed; returns their sum. The
+    /// skeleton of the correct echo and of most broken ones, which differ in
+    /// how they write.
+    fn each_read<const LEN: usize>(
+        s: &mut ScriptedStream,
+        mut write_back: impl FnMut(&mut ScriptedStream, &[u8; LEN], usize) -> io::Result<usize>,
+    ) -> io::Result<u64> {
+        let mut buf = [0u8; LEN];
         let mut total = 0;
         loop {
             let n = match s.read(&mut buf) {
@@ -499,55 +510,41 @@ mod tests {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            s.write_all(&buf[..n])?;
-            total += n as u64;
+            total += write_back(s, &buf, n)? as u64;
         }
+    }
+
+    /// A correct echo without `rio`: copies chunks until EOF.
+    fn good(s: &mut ScriptedStream) -> io::Result<u64> {
+        each_read::<8192>(s, |s, buf, n| s.write_all(&buf[..n]).map(|()| n))
     }
 
     /// Bug: `write` instead of `writen`: short writes lose bytes.
     fn single_write(s: &mut ScriptedStream) -> io::Result<u64> {
-        let mut buf = [0u8; 8192];
-        let mut total = 0;
-        loop {
-            let n = match s.read(&mut buf) {
-                Ok(0) => return Ok(total),
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+        each_read::<8192>(s, |s, buf, n| {
             loop {
                 match s.write(&buf[..n]) {
                     Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                    r => {
-                        r?;
-                        break;
-                    }
+                    r => return r.map(|_| n),
                 }
             }
-            total += n as u64;
-        }
+        })
     }
 
     /// Bug: lines are echoed only when their `\n` came: the last partial
     /// line is lost.
     fn drops_partial_line(s: &mut ScriptedStream) -> io::Result<u64> {
         let mut pending = Vec::new();
-        let mut buf = [0u8; 8192];
-        let mut total = 0;
-        loop {
-            let n = match s.read(&mut buf) {
-                Ok(0) => return Ok(total),
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+        each_read::<8192>(s, |s, buf, n| {
             pending.extend_from_slice(&buf[..n]);
+            let mut echoed = 0;
             while let Some(i) = pending.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = pending.drain(..=i).collect();
                 s.write_all(&line)?;
-                total += line.len() as u64;
+                echoed += line.len();
             }
-        }
+            Ok(echoed)
+        })
     }
 
     /// Bug: text, not bytes: invalid UTF-8 is replaced.
@@ -588,34 +585,18 @@ mod tests {
 
     /// Bug: write errors are ignored.
     fn ignores_write_errors(s: &mut ScriptedStream) -> io::Result<u64> {
-        let mut buf = [0u8; 8192];
-        let mut total = 0;
-        loop {
-            let n = match s.read(&mut buf) {
-                Ok(0) => return Ok(total),
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+        each_read::<8192>(s, |s, buf, n| {
             let _ = s.write_all(&buf[..n]);
-            total += n as u64;
-        }
+            Ok(n)
+        })
     }
 
     /// Bug: unwrap on the write: a client's error panics.
     fn panics_on_write_error(s: &mut ScriptedStream) -> io::Result<u64> {
-        let mut buf = [0u8; 8192];
-        let mut total = 0;
-        loop {
-            let n = match s.read(&mut buf) {
-                Ok(0) => return Ok(total),
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+        each_read::<8192>(s, |s, buf, n| {
             s.write_all(&buf[..n]).unwrap();
-            total += n as u64;
-        }
+            Ok(n)
+        })
     }
 
     /// Bug: a read error is taken for EOF.
@@ -637,41 +618,21 @@ mod tests {
         good(s).map_err(|e| io::Error::other(format!("echo failed: {e}")))
     }
 
-    /// Bug: a fresh buffer for every line (like a new `Rio` per line): what
-    /// a read brought after the first newline is lost.
+    /// Bug: only the first line of each read is echoed (as with a new
+    /// `Rio` per line): what a read brought after its first newline is lost.
     fn fresh_buffer_per_line(s: &mut ScriptedStream) -> io::Result<u64> {
-        let mut total = 0;
-        loop {
-            let mut buf = [0u8; 8192];
-            let n = match s.read(&mut buf) {
-                Ok(0) => return Ok(total),
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+        each_read::<8192>(s, |s, buf, n| {
             let line = buf[..n]
                 .iter()
                 .position(|&b| b == b'\n')
                 .map_or(n, |i| i + 1);
-            s.write_all(&buf[..line])?;
-            total += line as u64;
-        }
+            s.write_all(&buf[..line]).map(|()| line)
+        })
     }
 
     /// Bug: the buffer is written whole, not just the bytes read.
     fn writes_whole_buffer(s: &mut ScriptedStream) -> io::Result<u64> {
-        let mut buf = [0u8; 16];
-        let mut total = 0;
-        loop {
-            let n = match s.read(&mut buf) {
-                Ok(0) => return Ok(total),
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            s.write_all(&buf)?;
-            total += n as u64;
-        }
+        each_read::<16>(s, |s, buf, n| s.write_all(buf).map(|()| n))
     }
 
     type LibCheck = fn(&mut Ctx, EchoFn) -> CheckResult;
