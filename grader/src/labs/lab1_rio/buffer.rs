@@ -110,34 +110,27 @@ pub(super) fn buffer_reads_only_when_empty<I: Lab1>(ctx: &mut Ctx) -> CheckResul
     ];
     ctx.step(describe_script(&events));
     let mut rio = I::Rio::new(ScriptedReader::new(events));
-    let call = |rio: &mut I::Rio<ScriptedReader>, ctx: &mut Ctx, want: &[u8]| {
-        run_ops(ctx, want, [Op::Readlineb(64)], 0, |_, buf| {
+    // Each line, and the reads made so far, because:
+    let steps: [(&[u8], usize, &str); 4] = [
+        (b"one\n", 1, "the buffer was empty"),
+        (b"two\n", 1, "b\"two\\n\" was buffered: no read needed"),
+        (
+            b"three\n",
+            3,
+            "empty buffer before b\"thr\" and before b\"ee\\nfo\"",
+        ),
+        (
+            b"four\n",
+            4,
+            "b\"fo\" was buffered, then the buffer was empty",
+        ),
+    ];
+    for (line, reads, why) in steps {
+        run_ops(ctx, line, [Op::Readlineb(64)], 0, |_, buf| {
             rio.readlineb(buf)
-        })
-    };
-    call(&mut rio, ctx, b"one\n")?;
-    expect_reads(ctx, &rio.get_ref().calls, 1, "the buffer was empty")?;
-    call(&mut rio, ctx, b"two\n")?;
-    expect_reads(
-        ctx,
-        &rio.get_ref().calls,
-        1,
-        "b\"two\\n\" was buffered: no read needed",
-    )?;
-    call(&mut rio, ctx, b"three\n")?;
-    expect_reads(
-        ctx,
-        &rio.get_ref().calls,
-        3,
-        "empty buffer before b\"thr\" and before b\"ee\\nfo\"",
-    )?;
-    call(&mut rio, ctx, b"four\n")?;
-    expect_reads(
-        ctx,
-        &rio.get_ref().calls,
-        4,
-        "b\"fo\" was buffered, then the buffer was empty",
-    )?;
+        })?;
+        expect_reads(ctx, &rio.get_ref().calls, reads, why)?;
+    }
     let calls = rio.get_ref().calls.clone();
     expect_full_asks(ctx, &calls)
 }
