@@ -12,7 +12,6 @@
 //! `O_NONBLOCK` set, as `fcntl(F_GETFL)` in the server would read it (the
 //! platform layer, `grader_sandbox::sys`, reads it from outside).
 
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use grader_sandbox::sys;
@@ -20,9 +19,9 @@ use grader_sandbox::sys;
 use crate::bins::Binary;
 use crate::check::{CheckResult, Ctx, Failure};
 use crate::labs::servers::accept::with_server;
-use crate::peers::{EchoServer, PATIENCE, V4};
+use crate::peers::EchoServer;
 
-use super::support::expect_lines;
+use super::support::{connect_silent, expect_lines};
 
 /// Silent clients connected before the flags are read.
 const CLIENTS: usize = 3;
@@ -54,19 +53,7 @@ fn sockets(pid: i32) -> Result<Vec<(i32, bool)>, Failure> {
 
 pub(super) fn sockets_nonblocking(ctx: &mut Ctx, bin: Binary) -> CheckResult {
     let mut server = EchoServer::start_bin(ctx, bin)?;
-    ctx.step(format!("{CLIENTS} clients connect and send nothing"));
-    let addr = server.addr(V4);
-    let mut clients = Vec::new();
-    for _ in 0..CLIENTS {
-        clients.push(
-            TcpStream::connect_timeout(&addr, ctx.budget(PATIENCE)).map_err(|e| {
-                with_server(
-                    Failure::new(format!("a connection to {addr}"), e.to_string()),
-                    &mut server,
-                )
-            })?,
-        );
-    }
+    let clients = connect_silent(ctx, &mut server, CLIENTS)?;
     expect_lines(ctx, &mut server, "Connected to (", CLIENTS)?;
     ctx.step(format!(
         "read the O_NONBLOCK flag of every socket {} holds (the listener and {CLIENTS} clients)",

@@ -19,7 +19,7 @@ use crate::check::{CheckResult, Ctx, Failure};
 use crate::labs::servers::accept::{expect_echo, round_trip, send, with_server};
 use crate::peers::{self, EchoServer, PATIENCE, V4};
 
-use super::support::{cpu_time, expect_lines, rss_kib};
+use super::support::{connect_quietly, connect_silent, cpu_time, expect_lines, rss_kib};
 
 pub(super) fn slow_clients_delay_nobody(ctx: &mut Ctx, bin: Binary) -> CheckResult {
     let mut server = EchoServer::start_bin(ctx, bin)?;
@@ -64,17 +64,11 @@ pub(super) fn client_that_never_reads(ctx: &mut Ctx, bin: Binary) -> CheckResult
     let before = rss_kib(&server)?;
     ctx.step(format!("the server's VmRSS: {before} KiB"));
 
-    let addr = server.addr(V4);
     ctx.step(
         "client X connects and sends up to 64 MiB of lines, never reading, until a write has \
          stalled for 500 ms",
     );
-    let mut x = TcpStream::connect_timeout(&addr, ctx.budget(PATIENCE)).map_err(|e| {
-        with_server(
-            Failure::new(format!("a connection to {addr}"), e.to_string()),
-            &mut server,
-        )
-    })?;
+    let mut x = connect_quietly(ctx, &mut server)?;
     let chunk: Vec<u8> = (0..64 * 1024)
         .map(|i| if i % 100 == 99 { b'\n' } else { b'x' })
         .collect();
@@ -214,19 +208,7 @@ const WOKE_FOR_NOTHING: &str = "poll returned though no client had sent anything
 
 pub(super) fn idle_uses_no_cpu(ctx: &mut Ctx, bin: Binary) -> CheckResult {
     let mut server = EchoServer::start_bin(ctx, bin)?;
-    ctx.step(format!("{SILENT} clients connect and send nothing"));
-    let addr = server.addr(V4);
-    let mut silent = Vec::new();
-    for _ in 0..SILENT {
-        silent.push(
-            TcpStream::connect_timeout(&addr, ctx.budget(PATIENCE)).map_err(|e| {
-                with_server(
-                    Failure::new(format!("a connection to {addr}"), e.to_string()),
-                    &mut server,
-                )
-            })?,
-        );
-    }
+    let silent = connect_silent(ctx, &mut server, SILENT)?;
     // A server that ends while its clients connect, before anyone sent a
     // byte, was woken for nothing too: say the same as below.
     if let Err(f) = expect_lines(ctx, &mut server, "Connected to (", SILENT) {

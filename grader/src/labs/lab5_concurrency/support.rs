@@ -12,7 +12,7 @@ use grader_sandbox::sys;
 
 use crate::check::{Ctx, Failure, show_bytes};
 use crate::labs::servers::accept::with_server;
-use crate::peers::{self, EchoServer};
+use crate::peers::{self, EchoServer, PATIENCE, V4};
 
 /// What the server holds right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,6 +178,29 @@ pub(super) fn clients_failed(
         )),
     };
     with_server(f, server)
+}
+
+/// Connects a client to `server` on 127.0.0.1 without a step of its own
+/// (one of a crowd, or one that never reads); a failure says what the
+/// server was doing.
+pub(super) fn connect_quietly(ctx: &Ctx, server: &mut EchoServer) -> Result<TcpStream, Failure> {
+    let addr = server.addr(V4);
+    TcpStream::connect_timeout(&addr, ctx.budget(PATIENCE)).map_err(|e| {
+        with_server(
+            Failure::new(format!("a connection to {addr}"), e.to_string()),
+            server,
+        )
+    })
+}
+
+/// Connects `n` clients to `server`, which send nothing.
+pub(super) fn connect_silent(
+    ctx: &mut Ctx,
+    server: &mut EchoServer,
+    n: usize,
+) -> Result<Vec<TcpStream>, Failure> {
+    ctx.step(format!("{n} clients connect and send nothing"));
+    (0..n).map(|_| connect_quietly(ctx, server)).collect()
 }
 
 /// Connects to `addr` with read and write timeouts of `timeout`.
