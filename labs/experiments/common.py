@@ -81,6 +81,29 @@ def errname(e):
     return errno.errorcode.get(e.errno, str(e.errno)) if e else "ok"
 
 
+def recv_up_to(sock, n):
+    """Receives until `n` bytes came or the peer closed; returns them."""
+    got = b""
+    while len(got) < n:
+        chunk = sock.recv(64)
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+def reads(sock, count):
+    """What `count` reads of up to 100 bytes each return, `, `-joined:
+    `b'hi\\n'` for bytes, an error's name (`ECONNRESET`) for an error."""
+    seen = []
+    for _ in range(count):
+        try:
+            seen.append(repr(sock.recv(100)))
+        except OSError as e:
+            seen.append(errname(e))
+    return ", ".join(seen)
+
+
 def connected_pair(family=socket.AF_INET):
     """A client and the server's accepted socket, on loopback."""
     host = "127.0.0.1" if family == socket.AF_INET else "::1"

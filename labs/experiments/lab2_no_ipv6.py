@@ -31,7 +31,7 @@ import struct
 import subprocess
 import sys
 
-from common import NO_NAMESPACE, Report, echoserver_path, enter_namespace, errname, sysctl
+from common import NO_NAMESPACE, Report, echoserver_path, enter_namespace, errname, recv_up_to, sysctl
 
 # (AUDIT_ARCH_*, the number of `socket`) for the filter.
 ARCH = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198)}
@@ -126,12 +126,7 @@ def fallback(report):
         c = socket.create_connection(("127.0.0.1", port), timeout=5)
         c.sendall(b"no ipv6 here\n")
         c.settimeout(5)
-        got = b""
-        while len(got) < 13:
-            chunk = c.recv(64)
-            if not chunk:
-                break
-            got += chunk
+        got = recv_up_to(c, 13)
         c.close()
         report.check("a client of 127.0.0.1 gets its echo", got, b"no ipv6 here\n")
     finally:

@@ -23,7 +23,7 @@ import socket
 import struct
 import time
 
-from common import Report, errname, tcp_sockets, wait_until
+from common import Report, errname, reads, tcp_sockets, wait_until
 
 
 def reset_before_accept(report):
@@ -47,13 +47,7 @@ def reset_before_accept(report):
         report.check("accept()", errname(e), f"a socket from port {cport}")
         return
     report.check("accept()", accepted, f"a socket from port {cport}")
-    reads = []
-    for _ in range(2):
-        try:
-            reads.append(repr(conn.recv(100)))
-        except OSError as e:
-            reads.append(errname(e))
-    report.check("then two reads", ", ".join(reads), "b'hi\\n', ECONNRESET")
+    report.check("then two reads", reads(conn, 2), "b'hi\\n', ECONNRESET")
     conn.close()
     listener.close()
 

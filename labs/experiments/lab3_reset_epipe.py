@@ -30,7 +30,7 @@ import struct
 import subprocess
 import sys
 
-from common import Report, connected_pair, errname
+from common import Report, connected_pair, errname, reads
 
 RESET, CLEAN = "the peer resets (closed with unread bytes)", "the peer closed normally (FIN)"
 
@@ -92,13 +92,7 @@ def main():
     client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     client.close()  # SO_LINGER 0: RST at once
     wait_error(server)
-    reads = []
-    for _ in range(3):
-        try:
-            reads.append(repr(server.recv(100)))
-        except OSError as e:
-            reads.append(errname(e))
-    report.check("the peer sends a line and resets; three reads", ", ".join(reads),
+    report.check("the peer sends a line and resets; three reads", reads(server, 3),
                  "b'a line, then a reset\\n', ECONNRESET, b''")
 
     for how, want in ((RESET, (["ECONNRESET"], -signal.SIGPIPE)), (CLEAN, (["ok"], -signal.SIGPIPE))):

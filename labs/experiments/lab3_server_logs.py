@@ -31,7 +31,7 @@ import socket
 import subprocess
 import sys
 
-from common import Report, echoserver_path
+from common import Report, echoserver_path, recv_up_to
 
 # A client process that inherits the connection (its descriptor in argv[2]).
 CLIENT = r"""
@@ -64,12 +64,7 @@ class Server:
         """Serves a new client, then returns what the server logged before it."""
         with self.connect() as c:
             c.sendall(b"next client\n")
-            got = b""
-            while len(got) < 12:
-                chunk = c.recv(64)
-                if not chunk:
-                    break
-                got += chunk
+            got = recv_up_to(c, 12)
         if got != b"next client\n":
             raise SystemExit(f"FAILED: the next client was not served: {got!r}")
         return (self.proc.stderr.read() or b"").decode(errors="replace").strip()
