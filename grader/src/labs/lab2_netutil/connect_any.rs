@@ -21,7 +21,7 @@ pub(super) fn connect_any_tries_every_address(
     connect_any: ConnectAnyFn,
 ) -> CheckResult {
     let ips = loopbacks();
-    let (refused, _held) = refusing(&ips).map_err(|e| setup("hold a port that refuses", e))?;
+    let (refused, _held) = refusing(&ips)?;
     let listeners = ips
         .iter()
         .map(|ip| TcpListener::bind((*ip, 0)))
@@ -84,8 +84,8 @@ pub(super) fn connect_any_returns_last_error(
     ctx: &mut Ctx,
     connect_any: ConnectAnyFn,
 ) -> CheckResult {
-    let (a, _held_a) = refusing(&[V4]).map_err(|e| setup("hold a port that refuses", e))?;
-    let (b, _held_b) = refusing(&[V4]).map_err(|e| setup("hold a port that refuses", e))?;
+    let (a, _held_a) = refusing(&[V4])?;
+    let (b, _held_b) = refusing(&[V4])?;
     let (ra, rb) = (a[0], b[0]);
     ctx.step(format!(
         "{ra} and {rb} refuse connections (bound, not listening)"
@@ -137,8 +137,7 @@ pub(super) fn connect_any_closes_failed_sockets(
     ctx: &mut Ctx,
     connect_any: ConnectAnyFn,
 ) -> CheckResult {
-    let ips = loopbacks();
-    let (refused, _held) = refusing(&ips).map_err(|e| setup("hold a port that refuses", e))?;
+    let (refused, _held) = refusing(&loopbacks())?;
     let listener = TcpListener::bind((V4, 0)).map_err(|e| setup("listen on 127.0.0.1", e))?;
     let open = listener
         .local_addr()

@@ -190,9 +190,10 @@ pub(super) fn exchange(ctx: &mut Ctx, client: &mut TcpStream, conn: &mut TcpStre
 /// Addresses on which connections are refused: one port, bound on each of
 /// `ips` and never listening, held until the sockets are dropped. Holding
 /// the port (rather than closing it) keeps any other process from taking it
-/// and keeps the kernel from picking it as a client's own port.
-pub(super) fn refusing(ips: &[IpAddr]) -> io::Result<(Vec<SocketAddr>, Vec<Socket>)> {
-    let (port, held) = same_port(ips)?;
+/// and keeps the kernel from picking it as a client's own port. Failing to
+/// bind is a failure of the set-up ([`setup`]).
+pub(super) fn refusing(ips: &[IpAddr]) -> Result<(Vec<SocketAddr>, Vec<Socket>), Failure> {
+    let (port, held) = same_port(ips).map_err(|e| setup("hold a port that refuses", e))?;
     Ok((
         ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect(),
         held,

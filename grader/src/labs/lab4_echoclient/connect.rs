@@ -30,29 +30,24 @@ pub(super) fn args_bad_port(ctx: &mut Ctx) -> CheckResult {
 pub(super) fn connect_refused(ctx: &mut Ctx) -> CheckResult {
     let port = fakes::closed_port(V4)?.to_string();
     ctx.step(format!("nothing listens on 127.0.0.1 port {port}"));
-    let run = run_client(
-        ctx,
-        &["127.0.0.1", &port],
-        b"hello\n",
-        None,
-        "when the connection is refused",
-    )?;
-    expect_no_panic(ctx, &run)?;
-    expect_exit_code(ctx, &run, 1)?;
-    expect_one_stderr_line(ctx, &run, &["127.0.0.1", &port])
+    expect_cannot_connect(ctx, &["127.0.0.1", &port], "when the connection is refused")
 }
 
 /// `.invalid` never resolves (RFC 6761): getaddrinfo fails at once.
 pub(super) fn connect_unknown_host(ctx: &mut Ctx) -> CheckResult {
-    let (host, port) = ("no-such-host.invalid", "8007");
-    let run = run_client(
+    expect_cannot_connect(
         ctx,
-        &[host, port],
-        b"hello\n",
-        None,
+        &["no-such-host.invalid", "8007"],
         "when the host is unknown",
-    )?;
+    )
+}
+
+/// Runs the client on `[host, port]` with a line on stdin, where it cannot
+/// connect (`when`): exit 1 and one stderr line naming host and port, no
+/// panic.
+fn expect_cannot_connect(ctx: &mut Ctx, host_port: &[&str], when: &str) -> CheckResult {
+    let run = run_client(ctx, host_port, b"hello\n", None, when)?;
     expect_no_panic(ctx, &run)?;
     expect_exit_code(ctx, &run, 1)?;
-    expect_one_stderr_line(ctx, &run, &[host, port])
+    expect_one_stderr_line(ctx, &run, host_port)
 }

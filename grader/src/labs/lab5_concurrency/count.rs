@@ -15,7 +15,7 @@ use crate::check::{CheckResult, Ctx, Failure};
 use crate::labs::servers::accept::with_server;
 use crate::peers::{EchoServer, PATIENCE, V4};
 
-use super::support::{Gate, clients_failed, connect, echo_exactly, expect_lines, run_clients};
+use super::support::{Gate, connect, echo_exactly, expect_all_served, expect_lines, run_clients};
 
 /// Clients of the check.
 const CLIENTS: usize = 20;
@@ -56,15 +56,13 @@ pub(super) fn counts_bytes_across_clients(ctx: &mut Ctx, bin: Binary) -> CheckRe
         gate.pass(gate_wait)?;
         echo_exactly(&mut c, &payload(i), budget)
     });
-    if !failed.is_empty() {
-        return Err(clients_failed(
-            ctx,
-            &mut server,
-            CLIENTS,
-            &failed,
-            "did every client get its echo?",
-        ));
-    }
+    expect_all_served(
+        ctx,
+        &mut server,
+        CLIENTS,
+        &failed,
+        "did every client get its echo?",
+    )?;
     let by_port: HashMap<u16, u64> = ports
         .iter()
         .zip(&sizes)

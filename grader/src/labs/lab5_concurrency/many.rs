@@ -16,7 +16,7 @@ use crate::labs::servers::accept::{round_trip, with_server};
 use crate::peers::{EchoServer, PATIENCE, V4};
 
 use super::support::{
-    Gate, clients_failed, connect, echo_exactly, expect_back_to, expect_lines, raise_fd_limit,
+    Gate, connect, echo_exactly, expect_all_served, expect_back_to, expect_lines, raise_fd_limit,
     resources, run_clients,
 };
 
@@ -62,18 +62,18 @@ pub(super) fn clients_at_once(ctx: &mut Ctx, bin: Binary) -> CheckResult {
         }
         Ok(())
     });
-    if !failed.is_empty() {
-        let f = clients_failed(
-            ctx,
-            &mut server,
-            AT_ONCE,
-            &failed,
-            "did every client get its own echo?",
-        );
-        return Err(f.note(
+    expect_all_served(
+        ctx,
+        &mut server,
+        AT_ONCE,
+        &failed,
+        "did every client get its own echo?",
+    )
+    .map_err(|f| {
+        f.note(
             "a server that serves one client at a time leaves the other 99 waiting: start a thread per client, or poll them all",
-        ));
-    }
+        )
+    })?;
     ctx.step(format!(
         "all {AT_ONCE} clients got exactly their own bytes back  ok"
     ));
@@ -106,15 +106,13 @@ pub(super) fn cycles_come_back(ctx: &mut Ctx, bin: Binary) -> CheckResult {
         }
         Ok(())
     });
-    if !failed.is_empty() {
-        return Err(clients_failed(
-            ctx,
-            &mut server,
-            WORKERS,
-            &failed,
-            "did every cycle get its echo?",
-        ));
-    }
+    expect_all_served(
+        ctx,
+        &mut server,
+        WORKERS,
+        &failed,
+        "did every cycle get its echo?",
+    )?;
     ctx.step(format!("all {CYCLES} cycles echoed  ok"));
     expect_back_to(
         ctx,

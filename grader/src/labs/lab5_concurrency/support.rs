@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use grader_sandbox::sys;
 
-use crate::check::{Ctx, Failure, show_bytes};
+use crate::check::{CheckResult, Ctx, Failure, show_bytes};
 use crate::labs::servers::accept::with_server;
 use crate::peers::{self, EchoServer, PATIENCE, V4};
 
@@ -156,15 +156,18 @@ fn gave_up(why: &str) -> bool {
     why.contains("another client failed") || why.contains("got this far")
 }
 
-/// The failure for clients that failed, with the server's state.
-pub(super) fn clients_failed(
+/// Checks that no client of `n` failed (`failed` is what [`run_clients`]
+/// returned); else steps `what` and fails with the server's state.
+pub(super) fn expect_all_served(
     ctx: &mut Ctx,
     server: &mut EchoServer,
     n: usize,
     failed: &[(usize, String)],
     what: &str,
-) -> Failure {
-    let (first, why) = &failed[0];
+) -> CheckResult {
+    let Some((first, why)) = failed.first() else {
+        return Ok(());
+    };
     ctx.step(what);
     let own = failed.iter().filter(|(_, why)| !gave_up(why)).count();
     let f = Failure::new(
@@ -177,7 +180,7 @@ pub(super) fn clients_failed(
             "{waited} more gave up waiting for those: all {n} must be served at once"
         )),
     };
-    with_server(f, server)
+    Err(with_server(f, server))
 }
 
 /// Connects a client to `server` on 127.0.0.1 without a step of its own
