@@ -17,51 +17,21 @@ use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
 
 use assert_cmd::assert::Assert;
 use predicates::prelude::*;
 use socket2::{Domain, Socket, Type};
 
+#[path = "../../echoserver/tests/support/mod.rs"]
+mod support;
+use support::{DEADLINE, one_line};
+
 /// The binary under test, built by cargo for this test.
 const ECHOCLIENT: &str = env!("CARGO_BIN_EXE_echoclient");
 
-/// How long any one wait may take. Generous, because the machine may be
-/// busy: only a hang should reach it.
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Runs `echoclient ARGS…` to completion with `stdin`, and returns what it
-/// did for `assert_cmd` to check. A run still going at [`DEADLINE`] is
-/// killed, and fails here saying so.
+/// Runs `echoclient ARGS…` to completion with `stdin` ([`support::run`]).
 fn run(args: &[&str], stdin: &[u8]) -> Assert {
-    let mut cmd = assert_cmd::Command::new(ECHOCLIENT);
-    // a panic's message, without a backtrace that buries it
-    cmd.args(args).env_remove("RUST_BACKTRACE");
-    cmd.write_stdin(stdin).timeout(DEADLINE);
-    let started = Instant::now();
-    let output = cmd.output().expect("start echoclient");
-    if output.status.code().is_none() {
-        // no exit code: a signal, ours at the deadline or another
-        let how = if started.elapsed() >= DEADLINE {
-            format!("was still running after {DEADLINE:?}, so it was killed (a hang)")
-        } else {
-            format!("was killed: {}", output.status)
-        };
-        panic!(
-            "echoclient {args:?} {how}\n  stdin: {:?}\n  stdout: {:?}\n  stderr: {:?}",
-            String::from_utf8_lossy(stdin),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr),
-        );
-    }
-    Assert::new(output)
-        .append_context("command", format!("echoclient {args:?}"))
-        .append_context("stdin", format!("{:?}", String::from_utf8_lossy(stdin)))
-}
-
-/// Exactly one line: some text and one `\n`, at the end.
-fn one_line() -> impl Predicate<str> {
-    predicate::str::is_match(r"\A[^\n]+\n\z").expect("a valid regex")
+    support::run("echoclient", ECHOCLIENT, args, stdin)
 }
 
 /// A wrong number of arguments, or a port that is not a number from 0 to

@@ -19,50 +19,19 @@ use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream}
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
 
 use assert_cmd::assert::Assert;
 use predicates::prelude::*;
 
+mod support;
+use support::{DEADLINE, one_line};
+
 /// The binary under test, built by cargo for this test.
 const ECHOSERVER: &str = env!("CARGO_BIN_EXE_echoserver");
 
-/// How long any one wait may take. Generous, because the machine may be
-/// busy: only a hang should reach it.
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Runs `echoserver ARGS…` to completion with `stdin`, and returns what it
-/// did for `assert_cmd` to check. A run still going at [`DEADLINE`] is
-/// killed, and fails here saying so.
+/// Runs `echoserver ARGS…` to completion with `stdin` ([`support::run`]).
 fn run(args: &[&str], stdin: &[u8]) -> Assert {
-    let mut cmd = assert_cmd::Command::new(ECHOSERVER);
-    // a panic's message, without a backtrace that buries it
-    cmd.args(args).env_remove("RUST_BACKTRACE");
-    cmd.write_stdin(stdin).timeout(DEADLINE);
-    let started = Instant::now();
-    let output = cmd.output().expect("start echoserver");
-    if output.status.code().is_none() {
-        // no exit code: a signal, ours at the deadline or another
-        let how = if started.elapsed() >= DEADLINE {
-            format!("was still running after {DEADLINE:?}, so it was killed (a hang)")
-        } else {
-            format!("was killed: {}", output.status)
-        };
-        panic!(
-            "echoserver {args:?} {how}\n  stdin: {:?}\n  stdout: {:?}\n  stderr: {:?}",
-            String::from_utf8_lossy(stdin),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr),
-        );
-    }
-    Assert::new(output)
-        .append_context("command", format!("echoserver {args:?}"))
-        .append_context("stdin", format!("{:?}", String::from_utf8_lossy(stdin)))
-}
-
-/// Exactly one line: some text and one `\n`, at the end.
-fn one_line() -> impl Predicate<str> {
-    predicate::str::is_match(r"\A[^\n]+\n\z").expect("a valid regex")
+    support::run("echoserver", ECHOSERVER, args, stdin)
 }
 
 /// No argument: the usage line says what is missing, exit 2, nothing on
