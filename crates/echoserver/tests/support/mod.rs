@@ -1,6 +1,6 @@
 //! What the command-line tests of `echoserver` and `echoclient` share:
-//! running the built binary to completion under a deadline, and the "one
-//! line" a usage or connection error must be.
+//! running the built binary to completion under a deadline, and the one
+//! line a usage error or a failure to connect or listen must be.
 //!
 //! Both binaries keep the same contract for those cases (see "A foreign
 //! binary must follow the same contract" in labs/src/instructor.md), so both
@@ -46,7 +46,15 @@ pub fn run(name: &str, path: &str, args: &[&str], stdin: &[u8]) -> Assert {
         .append_context("stdin", format!("{:?}", String::from_utf8_lossy(stdin)))
 }
 
-/// Exactly one line: some text and one `\n`, at the end.
-pub fn one_line() -> impl Predicate<str> {
-    predicate::str::is_match(r"\A[^\n]+\n\z").expect("a valid regex")
+/// Exactly one line (some text and one `\n`, at the end) that starts with
+/// `starting` and contains each of `naming`.
+pub fn one_line(starting: &str, naming: &[&str]) -> impl Predicate<str> {
+    let mut line = predicate::str::is_match(r"\A[^\n]+\n\z")
+        .expect("a valid regex")
+        .and(predicate::str::starts_with(starting))
+        .boxed();
+    for part in naming {
+        line = line.and(predicate::str::contains(*part)).boxed();
+    }
+    line
 }
