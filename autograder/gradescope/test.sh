@@ -159,6 +159,21 @@ no_uid_left() {
     echo "no process of uids $uids_from.. is left"
 }
 
+# Under the build limit $1=$2 (set for this call only), a submission whose
+# rio/src/lib.rs ends with the code on stdin earns nothing, in a row whose
+# output says $3; the next submission, under the same limit, builds and
+# earns full marks; no process is left.
+build_over_limit() {
+    local -x "$1=$2"
+    submit "$repo" .
+    cat >>"$fake/submission/crates/rio/src/lib.rs"
+    grade zero
+    output_says "$3"
+    submit "$repo" .
+    grade full
+    no_uid_left
+}
+
 echo "--- 1. the reference, with a tampered grader: full marks"
 submit "$repo" .
 mkdir -p "$fake/submission/grader/src"
@@ -265,25 +280,13 @@ PY
     no_uid_left
 
     echo "--- 9. a build over the memory limit: a row that names it; the next submission builds normally"
-    submit "$repo" .
-    echo 'pub const BIG: [u8; 1 << 32] = [7; 1 << 32]; pub fn big(n: usize) -> u8 { BIG[n % 3] }' \
-        >>"$fake/submission/crates/rio/src/lib.rs"
-    GRADER_BUILD_MEMORY=$((2 << 30)) grade zero
-    output_says "memory limit"
-    submit "$repo" .
-    GRADER_BUILD_MEMORY=$((2 << 30)) grade full
-    no_uid_left
+    build_over_limit GRADER_BUILD_MEMORY $((2 << 30)) "memory limit" \
+        <<<'pub const BIG: [u8; 1 << 32] = [7; 1 << 32]; pub fn big(n: usize) -> u8 { BIG[n % 3] }'
 
     echo "--- 10. a build that writes without end: a row that names the output limit; the next builds normally"
-    submit "$repo" .
     # One unused variable with a 600,000-letter name: 1.2 MB of warning.
-    python3 -c "print('pub fn noisy() { let x' + 'a' * 600000 + ' = 1; }')" \
-        >>"$fake/submission/crates/rio/src/lib.rs"
-    GRADER_BUILD_OUTPUT=$((1 << 20)) grade zero
-    output_says "output limit"
-    submit "$repo" .
-    GRADER_BUILD_OUTPUT=$((1 << 20)) grade full
-    no_uid_left
+    build_over_limit GRADER_BUILD_OUTPUT $((1 << 20)) "output limit" \
+        < <(python3 -c "print('pub fn noisy() { let x' + 'a' * 600000 + ' = 1; }')")
 fi
 
 echo "test.sh: passed"
