@@ -83,11 +83,16 @@ impl Args {
     }
 }
 
-/// A bench program's `main`: runs `program` on the command line's
-/// arguments; an error ends it with one line on stderr, `NAME: what went
-/// wrong`, and exit status 1.
-pub fn main(name: &str, program: impl FnOnce(Args) -> Result<()>) -> ExitCode {
-    match program(Args::from_env()) {
+/// A bench program's `main`: prints `usage` for `--help` or `-h`, else runs
+/// `program` on the command line's arguments; an error ends it with one
+/// line on stderr, `NAME: what went wrong`, and exit status 1.
+pub fn main(name: &str, usage: &str, program: impl FnOnce(Args) -> Result<()>) -> ExitCode {
+    let mut args = Args::from_env();
+    if args.flag("--help") || args.flag("-h") {
+        println!("{usage}");
+        return ExitCode::SUCCESS;
+    }
+    match program(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{name}: {e:#}");

@@ -70,11 +70,7 @@ struct Config {
     idle: usize,
 }
 
-fn parse(mut args: Args) -> Result<Option<Config>> {
-    if args.flag("--help") || args.flag("-h") {
-        println!("{USAGE}");
-        return Ok(None);
-    }
+fn parse(mut args: Args) -> Result<Config> {
     let quick = args.flag("--quick");
     let pick = |q, d| if quick { q } else { d };
     let pin = match args.flag("--pin") {
@@ -98,7 +94,7 @@ fn parse(mut args: Args) -> Result<Option<Config>> {
     if config.rounds == 0 || config.clients == 0 || config.per_client == 0 || config.idle == 0 {
         bail!("--rounds, --clients, --per-client-kib and --idle must be at least 1");
     }
-    Ok(Some(config))
+    Ok(config)
 }
 
 /// One server's figures, one entry per round.
@@ -248,5 +244,5 @@ fn run(config: Config) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    bench::args::main("conc_load", |args| parse(args)?.map_or(Ok(()), run))
+    bench::args::main("conc_load", USAGE, |args| run(parse(args)?))
 }

@@ -91,11 +91,7 @@ struct Results {
     conns: Vec<f64>,
 }
 
-fn parse(mut args: Args) -> Result<Option<Config>> {
-    if args.flag("--help") || args.flag("-h") {
-        println!("{USAGE}");
-        return Ok(None);
-    }
+fn parse(mut args: Args) -> Result<Config> {
     let quick = args.flag("--quick");
     let pick = |quick_value, default| if quick { quick_value } else { default };
     let mut config = Config {
@@ -131,7 +127,7 @@ fn parse(mut args: Args) -> Result<Option<Config>> {
     if config.rtt_line == 0 {
         bail!("--rtt-line must be at least 1 (the '\\n')");
     }
-    Ok(Some(config))
+    Ok(config)
 }
 
 /// A line of `len` bytes ending in `'\n'`.
@@ -302,5 +298,5 @@ fn run(config: Config) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    bench::args::main("echo_load", |args| parse(args)?.map_or(Ok(()), run))
+    bench::args::main("echo_load", USAGE, |args| run(parse(args)?))
 }

@@ -155,10 +155,6 @@ fn ratio(seconds: &[Vec<f64>], a: usize, b: usize) -> f64 {
 }
 
 fn run(mut args: Args) -> Result<()> {
-    if args.flag("--help") || args.flag("-h") {
-        println!("{USAGE}");
-        return Ok(());
-    }
     let quick = args.flag("--quick");
     let mb: usize = args.value("--mb")?.unwrap_or(if quick { 32 } else { 200 });
     let rounds: usize = args
@@ -237,7 +233,7 @@ fn run(mut args: Args) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    bench::args::main("rio_bench", run)
+    bench::args::main("rio_bench", USAGE, run)
 }
 
 #[cfg(test)]
