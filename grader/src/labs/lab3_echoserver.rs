@@ -40,6 +40,9 @@ use echo::*;
 /// The checks of lab 3, in handout order.
 pub fn checks() -> Vec<Check> {
     use steps::{LAB3_ACCEPT as ACCEPT, LAB3_ECHO as ECHO, LAB3_SURVIVE as SURVIVE};
+    // The checks lab 3 shares with lab 5's servers, against `echoserver`,
+    // at lab 3's points.
+    let shared = |group, step| servers::register(group, Binary::EchoServer, "", step, Points::Lab3);
     let mut all = checks! {
         // Step 1: echo.
         library echo_every_split: ECHO, 2,
@@ -62,13 +65,7 @@ pub fn checks() -> Vec<Check> {
             => |c| echo_interrupted(c, crate_echo);
     };
     // Step 2: the accept loop.
-    all.extend(servers::register(
-        ACCEPT_CHECKS,
-        Binary::EchoServer,
-        "",
-        ACCEPT,
-        Points::Lab3,
-    ));
+    all.extend(shared(ACCEPT_CHECKS, ACCEPT));
     all.extend(checks! {
         process server_usage_wrong_arg_count: ACCEPT, 1,
             "`echoserver` and `echoserver 1 2` print one usage line and exit 2"
@@ -77,13 +74,7 @@ pub fn checks() -> Vec<Check> {
             "`echoserver abc`, `99999`, `-1`, `65536` print one usage line and exit 2"
             => |c| servers::accept::server_usage_bad_port(c, Binary::EchoServer);
     });
-    all.extend(servers::register(
-        LISTEN,
-        Binary::EchoServer,
-        "",
-        ACCEPT,
-        Points::Lab3,
-    ));
+    all.extend(shared(LISTEN, ACCEPT));
     // Step 3: surviving bad clients.
     all.extend(checks! {
         library echo_write_error_returned: SURVIVE, 1,
@@ -93,12 +84,6 @@ pub fn checks() -> Vec<Check> {
             "a read error (ConnectionReset) ends echo with Err of that kind, after echoing what came before"
             => |c| echo_read_error_returned(c, crate_echo);
     });
-    all.extend(servers::register(
-        SURVIVE_CHECKS,
-        Binary::EchoServer,
-        "",
-        SURVIVE,
-        Points::Lab3,
-    ));
+    all.extend(shared(SURVIVE_CHECKS, SURVIVE));
     all
 }
