@@ -80,12 +80,7 @@ pub struct Cheat {
 
 /// Reads the cheat list.
 pub fn load(text: &str) -> Result<Vec<Cheat>, String> {
-    let doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("cheats.toml: {e}"))?;
-    let tables = doc
-        .get("cheat")
-        .and_then(|v| v.as_array_of_tables())
-        .ok_or("cheats.toml: no [[cheat]] tables")?;
-    tables.iter().map(cheat).collect()
+    variants::each_table(text, "cheats.toml", "cheat", cheat)
 }
 
 fn cheat(t: &toml_edit::Table) -> Result<Cheat, String> {
@@ -95,16 +90,9 @@ fn cheat(t: &toml_edit::Table) -> Result<Cheat, String> {
         .ok_or("cheats.toml: a cheat without a name")?
         .to_string();
     let err = |what: &str| format!("cheat {name}: {what}");
-    let strings = |key: &str| -> Result<Vec<String>, String> {
-        t.get(key)
-            .and_then(|v| v.as_array())
-            .ok_or(err(&format!("`{key}` must be a list")))?
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .ok_or(err(&format!("`{key}` must list strings")))
-    };
-    let zero = strings("zero")?;
+    let zero = variants::string_list(t, "zero")
+        .and_then(|list| list.ok_or("`zero` must be a list".to_string()))
+        .map_err(|e| err(&e))?;
     if zero.is_empty() {
         return Err(err("`zero` names no check"));
     }
@@ -194,13 +182,7 @@ pub fn prefix(src: &str, function: &str, code: &str) -> Result<String, String> {
 /// something, or left a process.
 pub fn run(root: &Path, only: &[String]) -> Result<(), String> {
     let all = load(&tree::read(&root.join("xtask/cheats.toml"))?)?;
-    let chosen: Vec<&Cheat> = all
-        .iter()
-        .filter(|c| only.is_empty() || only.contains(&c.name))
-        .collect();
-    if chosen.is_empty() {
-        return Err(format!("no cheat named {}", only.join(", ")));
-    }
+    let chosen = variants::named(&all, only, |c| &c.name, "cheat")?;
     // Whatever escapes the grader comes to us.
     grader_sandbox::sys::become_subreaper();
     let base = std::env::var_os("CARGO_TARGET_DIR")

@@ -51,77 +51,108 @@ pub struct Variant {
 
 /// Reads the variant list.
 pub fn load(text: &str) -> Result<Vec<Variant>, String> {
-    let doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("variants.toml: {e}"))?;
-    let tables = doc
-        .get("variant")
-        .and_then(|v| v.as_array_of_tables())
-        .ok_or("variants.toml: no [[variant]] tables")?;
-    tables
-        .iter()
-        .map(|t| {
-            let name = string(t, "name", "?")?;
-            let text = |key: &str| string(t, key, &name);
-            let fails = t
-                .get("fails")
-                .and_then(|v| v.as_array())
-                .ok_or(format!("variant {name}: `fails` must be a list"))?
-                .iter()
-                .map(|v| v.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-                .ok_or(format!("variant {name}: `fails` must list strings"))?;
-            if fails.is_empty() {
-                return Err(format!("variant {name}: `fails` names no check"));
+    each_table(text, "variants.toml", "variant", |t| {
+        let name = string(t, "name", "?")?;
+        let text = |key: &str| string(t, key, &name);
+        let fails = string_list(t, "fails")
+            .and_then(|list| list.ok_or("`fails` must be a list".to_string()))
+            .map_err(|e| format!("variant {name}: {e}"))?;
+        if fails.is_empty() {
+            return Err(format!("variant {name}: `fails` names no check"));
+        }
+        let strings = |key: &str| -> Result<Vec<String>, String> {
+            match string_list(t, key) {
+                Ok(list) => Ok(list.unwrap_or_default()),
+                Err(_) => Err(format!("variant {name}: `{key}` must list strings")),
             }
-            let strings = |key: &str| -> Result<Vec<String>, String> {
-                match t.get(key) {
-                    None => Ok(Vec::new()),
-                    Some(v) => v
-                        .as_array()
-                        .and_then(|a| {
-                            a.iter()
-                                .map(|v| v.as_str().map(str::to_string))
-                                .collect::<Option<Vec<_>>>()
-                        })
-                        .ok_or(format!("variant {name}: `{key}` must list strings")),
-                }
-            };
-            let file = text("file")?;
-            let also = match t.get("also") {
-                None => Vec::new(),
-                Some(item) => item
-                    .as_array_of_tables()
-                    .ok_or(format!(
-                        "variant {name}: `also` must be [[variant.also]] tables"
-                    ))?
-                    .iter()
-                    .map(|a| {
-                        let field = |key: &str| string(a, key, &name);
-                        let file = a
-                            .get("file")
-                            .and_then(|v| v.as_str())
-                            .map_or(file.clone(), str::to_string);
-                        Ok((file, field("function")?, field("body")?))
-                    })
-                    .collect::<Result<Vec<_>, String>>()?,
-            };
-            Ok(Variant {
-                also,
-                says: strings("says")?,
-                says_not: strings("says_not")?,
-                help: t.get("help").and_then(|v| v.as_str()).map(str::to_string),
-                bug: text("bug")?,
-                file,
-                function: text("function")?,
-                body: text("body")?,
-                fails,
-                timed_out: t
-                    .get("timed_out")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false),
-                name,
-            })
+        };
+        let file = text("file")?;
+        let also = match t.get("also") {
+            None => Vec::new(),
+            Some(item) => item
+                .as_array_of_tables()
+                .ok_or(format!(
+                    "variant {name}: `also` must be [[variant.also]] tables"
+                ))?
+                .iter()
+                .map(|a| {
+                    let field = |key: &str| string(a, key, &name);
+                    let file = a
+                        .get("file")
+                        .and_then(|v| v.as_str())
+                        .map_or(file.clone(), str::to_string);
+                    Ok((file, field("function")?, field("body")?))
+                })
+                .collect::<Result<Vec<_>, String>>()?,
+        };
+        Ok(Variant {
+            also,
+            says: strings("says")?,
+            says_not: strings("says_not")?,
+            help: t.get("help").and_then(|v| v.as_str()).map(str::to_string),
+            bug: text("bug")?,
+            file,
+            function: text("function")?,
+            body: text("body")?,
+            fails,
+            timed_out: t
+                .get("timed_out")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+            name,
         })
-        .collect()
+    })
+}
+
+/// Parses `text`, the TOML file `file`, and reads each of its `[[key]]`
+/// tables with `entry` (the variant and the cheat lists).
+pub fn each_table<T>(
+    text: &str,
+    file: &str,
+    key: &str,
+    entry: impl FnMut(&toml_edit::Table) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{file}: {e}"))?;
+    let tables = doc
+        .get(key)
+        .and_then(|v| v.as_array_of_tables())
+        .ok_or(format!("{file}: no [[{key}]] tables"))?;
+    tables.iter().map(entry).collect()
+}
+
+/// The entries of `all` whose `name` is in `only` (all of them when `only`
+/// is empty); an error when none is, naming `what` was asked for.
+pub fn named<'a, T>(
+    all: &'a [T],
+    only: &[String],
+    name: impl Fn(&T) -> &String,
+    what: &str,
+) -> Result<Vec<&'a T>, String> {
+    let chosen: Vec<&T> = all
+        .iter()
+        .filter(|t| only.is_empty() || only.contains(name(t)))
+        .collect();
+    if chosen.is_empty() {
+        return Err(format!("no {what} named {}", only.join(", ")));
+    }
+    Ok(chosen)
+}
+
+/// The strings listed at `key` in `t`, `None` when there is no `key`; the
+/// error says what is wrong with the value (for the caller to name its
+/// entry).
+pub fn string_list(t: &toml_edit::Table, key: &str) -> Result<Option<Vec<String>>, String> {
+    let Some(value) = t.get(key) else {
+        return Ok(None);
+    };
+    value
+        .as_array()
+        .ok_or(format!("`{key}` must be a list"))?
+        .iter()
+        .map(|v| v.as_str().map(str::to_string))
+        .collect::<Option<Vec<_>>>()
+        .map(Some)
+        .ok_or(format!("`{key}` must list strings"))
 }
 
 fn string(t: &toml_edit::Table, key: &str, name: &str) -> Result<String, String> {
@@ -214,13 +245,7 @@ pub fn seen(results: &Results, id: &str) -> Seen {
 /// variant; fails if any bug went uncaught.
 pub fn run(root: &Path, only: &[String]) -> Result<(), String> {
     let all = load(&tree::read(&root.join("xtask/variants.toml"))?)?;
-    let chosen: Vec<&Variant> = all
-        .iter()
-        .filter(|v| only.is_empty() || only.contains(&v.name))
-        .collect();
-    if chosen.is_empty() {
-        return Err(format!("no variant named {}", only.join(", ")));
-    }
+    let chosen = named(&all, only, |v| &v.name, "variant")?;
     let base = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
