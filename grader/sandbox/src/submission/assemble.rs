@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 
 use crate::files::CopyTree;
 
+/// Where the base keeps the instructor's held-back checks: an executable
+/// of the grader's (`--bin held-back`) that the starter leaves out.
+/// [`assemble`] leaves it out too; the build puts it in place only once
+/// the submission's code is compiled.
+pub const HELD_BACK_DIR: &str = "grader/src/bin/held-back";
+
 /// Limits on what is taken from a submission.
 pub(super) const MAX_BYTES: u64 = 20_000_000;
 pub(super) const MAX_FILES: usize = 5_000;
@@ -68,7 +74,8 @@ pub(super) fn is_real_dir(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
 }
 
-/// A fresh copy of `base` at `work` (less `target/` and `.git/`), with each
+/// A fresh copy of `base` at `work` (less `target/`, `.git/` and
+/// [`HELD_BACK_DIR`]), with each
 /// lab crate's `src/` replaced by the submission's where it has one. Only
 /// regular files and directories are taken: a link could point the build,
 /// which runs with the grading user's rights, at a file outside.
@@ -79,6 +86,11 @@ pub fn assemble(base: &Path, crates: &Path, work: &Path) -> Result<Taken, String
     }
     crate::files::copy_tree(base, work, &mut CopyTree::sources())
         .map_err(|e| format!("cannot copy {} to {}: {e}", base.display(), work.display()))?;
+    let held_back = work.join(HELD_BACK_DIR);
+    if held_back.exists() {
+        std::fs::remove_dir_all(&held_back)
+            .map_err(|e| format!("cannot remove {}: {e}", held_back.display()))?;
+    }
     let mut taken = Taken::default();
     let mut budget = CopyTree {
         bytes: MAX_BYTES,

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::Grading;
-use super::assemble::{assemble, closed_to_others};
+use super::assemble::{HELD_BACK_DIR, assemble, closed_to_others};
 use super::contain::{Contain, Ran, contained};
 use super::fingerprint::fingerprint;
 use crate::cargo;
@@ -281,6 +281,19 @@ fn fetch_once(grading: &Grading) -> Result<(), String> {
     std::fs::write(&done, "").map_err(|e| format!("cannot write {}: {e}", done.display()))
 }
 
+/// Copies the base's held-back checks ([`HELD_BACK_DIR`]) into the work
+/// copy; `false` when the base has none (a starter, a course without any).
+pub(super) fn place_held_back(base: &Path, work: &Path) -> Result<bool, String> {
+    let from = base.join(HELD_BACK_DIR);
+    if !from.is_dir() {
+        return Ok(false);
+    }
+    let to = work.join(HELD_BACK_DIR);
+    crate::files::copy_tree(&from, &to, &mut crate::files::CopyTree::sources())
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
+    Ok(true)
+}
+
 /// Makes `dir` and everything under it `uid`'s (links themselves, never
 /// what they point at), unless `dir` is already: once per job, or after a
 /// target directory was copied from another job's.
@@ -339,8 +352,14 @@ pub(super) fn base_checks(job: &Job) -> Result<Vec<Listed>, String> {
         }
     }
     assemble(&grading.base, &grading.base.join("crates"), &grading.work)?;
-    let built = job.build(&["-p", "grader", "--bin", "grader"], grading.timeout)?;
-    let Some(exe) = cargo::executable(&built.stdout, "grader") else {
+    // With the held-back checks where the base has them: the maximum of a
+    // row that is not graded is the same as a graded row's.
+    let bin = match place_held_back(&grading.base, &grading.work)? {
+        true => "held-back",
+        false => "grader",
+    };
+    let built = job.build(&["-p", "grader", "--bin", bin], grading.timeout)?;
+    let Some(exe) = cargo::executable(&built.stdout, bin) else {
         return Err(format!(
             "the base workspace's grader does not build: {}",
             built.stderr

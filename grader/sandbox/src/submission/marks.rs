@@ -123,8 +123,13 @@ pub struct Graded {
     /// Gradescope's `results.json`, also for a row that is not graded.
     pub results_json: String,
     /// The student's feedback, markdown: the same explanations
-    /// `cargo test -p grader` prints, with handout links; says why when not graded.
+    /// `cargo test -p grader` prints, with handout links; says why when not
+    /// graded. Held-back checks are counted in it, not explained.
     pub feedback_md: String,
+    /// The held-back checks' details (the grader's
+    /// `--held-back-markdown`), for the feedback once the instructor
+    /// releases them; empty when none ran.
+    pub held_back_md: String,
     /// Wall time of build and grade.
     pub elapsed: Duration,
 }
@@ -197,6 +202,7 @@ pub(super) fn read_results(text: &str, feedback_md: String) -> Result<Graded, St
         checks,
         results_json: text.to_string(),
         feedback_md,
+        held_back_md: String::new(),
         elapsed: Duration::ZERO,
     })
 }

@@ -18,6 +18,15 @@
 //! builds — the supervisor — is built from the instructor's base before
 //! any file of the submission is in place, in a directory the build uid
 //! cannot write.
+//!
+//! The instructor's held-back checks ([`HELD_BACK_DIR`], an executable of
+//! the grader's that the starter leaves out) are the one part of the base
+//! the submission must not read even at compile time. So the build is two
+//! steps: first the whole workspace without that directory (the
+//! submission's code is compiled then and only then), then that executable
+//! alone, which compiles nothing of the submission again; its sources are
+//! gone from the work copy before any check runs, and the executable is
+//! left runnable but unreadable to the check uids.
 
 mod assemble;
 mod build;
@@ -27,7 +36,7 @@ mod marks;
 #[cfg(test)]
 mod tests;
 
-pub use assemble::{Taken, assemble, find_crates, reachable_by_others};
+pub use assemble::{HELD_BACK_DIR, Taken, assemble, find_crates, reachable_by_others};
 pub use fingerprint::{fingerprint, grader_fingerprint};
 pub use marks::{CheckMark, Graded, LabMark, Provenance, Status, compile_error};
 
@@ -36,11 +45,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use assemble::{MAX_BYTES, MAX_FILES, listing};
-use build::{FRONT_END_OUTPUT, Job, base_checks, build_supervisor};
+use build::{FRONT_END_OUTPUT, Job, base_checks, build_supervisor, place_held_back};
 use contain::{Contain, contained, sweep_uids};
 use marks::{add_note, read_results};
 
 use crate::cargo::{self, Built};
+use crate::files::unreadable_to_others;
 use crate::isolation::{Isolation, PREBUILT_ENV};
 use crate::sys::is_root;
 use crate::sys::netns::{self, Net};
@@ -175,10 +185,44 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
             compile_error(&built.stderr),
         );
     };
+    // The instructor's held-back checks, built only now: nothing of the
+    // submission is compiled again, so nothing of it reads their sources.
+    let mut front_end = front_end;
+    let mut held_back = None;
+    if place_held_back(&grading.base, &grading.work)? {
+        let built = job.build(&["-p", "grader", "--bin", "held-back"], remaining(until))?;
+        log.push_str(&built.stderr);
+        // Their sources leave the work copy before any check runs.
+        let _ = std::fs::remove_dir_all(grading.work.join(HELD_BACK_DIR));
+        if built.timed_out {
+            return timed_out(&job, about, started, &log);
+        }
+        let Some(exe) = cargo::executable(&built.stdout, "held-back") else {
+            let _ = std::fs::write(grading.work.join(".grade-log.txt"), &log);
+            // The compiler's words would quote the held-back checks: they
+            // go to the log only.
+            return not_graded(
+                &job,
+                about,
+                Status::CompileError,
+                started,
+                "Your code compiles, but the grader's checks do not compile against it: a \
+                 public item of a lab crate (a function, a type, a method) is not as the \
+                 handout gives it. `cargo run -p grader` on your machine shows which."
+                    .to_string(),
+            );
+        };
+        unreadable_to_others(&exe)?;
+        held_back = Some(exe.clone());
+        front_end = exe;
+    }
     // What the front end needs, so that it builds nothing as root: the
     // build's executables, with root's supervisor in place of the one the
     // build made.
     let mut prebuilt = Built::from_output(&built.stdout, &built.stderr);
+    if let Some(exe) = held_back {
+        prebuilt.executables.push(("held-back".to_string(), exe));
+    }
     prebuilt
         .executables
         .retain(|(name, _)| name != "grader-sandbox");
@@ -198,6 +242,10 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
     }
     let results = grading.work.join(".grade-results.json");
     let feedback = grading.work.join(".grade-feedback.md");
+    let held_back_feedback = grading.work.join(".grade-held-back.md");
+    // The held-back checks' inputs: drawn from the submission itself, so a
+    // regrade of the same files draws the same ones.
+    let seed = fingerprint(&grading.work.join("crates"));
     let provenance = grading.work.join(".grade-provenance.json");
     std::fs::write(
         &provenance,
@@ -209,8 +257,12 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
         .arg(&results)
         .arg("--markdown")
         .arg(&feedback)
+        .arg("--held-back-markdown")
+        .arg(&held_back_feedback)
         .arg("--provenance")
         .arg(&provenance)
+        .arg("--seed")
+        .arg(seed.to_string())
         .args(["--due", "all"])
         .current_dir(&grading.work);
     job.set_env(&mut run);
@@ -254,6 +306,7 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
     }
     feedback_md.push_str(&format!("- {}\n</details>\n", iso.net.describe()));
     let mut graded = read_results(&results_json, feedback_md)?;
+    graded.held_back_md = std::fs::read_to_string(&held_back_feedback).unwrap_or_default();
     graded.elapsed = started.elapsed();
     let mut how = iso.net.describe().to_string();
     if let Some(b) = &job.build_as {
@@ -314,6 +367,7 @@ fn not_graded(
             "## echo-lab grader: 0/{max_score}\n\n{}\n\n{why}\n",
             about.markdown()
         ),
+        held_back_md: String::new(),
         elapsed: started.elapsed(),
     })
 }
