@@ -13,6 +13,18 @@ use crate::files::CopyTree;
 /// the submission's code is compiled.
 pub const HELD_BACK_DIR: &str = "grader/src/bin/held-back";
 
+/// Closes the base's held-back checks to other users (`0700`): the build
+/// uid, which reads the base's copy, may not read them there either.
+pub(super) fn close_held_back(base: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = base.join(HELD_BACK_DIR);
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| format!("cannot close {} to other users: {e}", dir.display()))
+}
+
 /// Limits on what is taken from a submission.
 pub(super) const MAX_BYTES: u64 = 20_000_000;
 pub(super) const MAX_FILES: usize = 5_000;

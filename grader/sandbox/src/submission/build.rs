@@ -359,6 +359,7 @@ pub(super) fn base_checks(job: &Job) -> Result<Vec<Listed>, String> {
         false => "grader",
     };
     let built = job.build(&["-p", "grader", "--bin", bin], grading.timeout)?;
+    let _ = std::fs::remove_dir_all(grading.work.join(HELD_BACK_DIR));
     let Some(exe) = cargo::executable(&built.stdout, bin) else {
         return Err(format!(
             "the base workspace's grader does not build: {}",

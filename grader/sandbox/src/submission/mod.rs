@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use assemble::{MAX_BYTES, MAX_FILES, listing};
+use assemble::{MAX_BYTES, MAX_FILES, close_held_back, listing};
 use build::{FRONT_END_OUTPUT, Job, base_checks, build_supervisor, place_held_back};
 use contain::{Contain, contained, sweep_uids};
 use marks::{add_note, read_results};
@@ -127,6 +127,10 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
     reachable_by_others(&grading.target_dir)?;
     let sandbox = build_supervisor(grading)?;
     let job = Job::prepare(grading, sandbox)?;
+    if job.build_as.is_some() {
+        // The build uid never reads the held-back checks in the base.
+        close_held_back(&grading.base)?;
+    }
 
     let Some(crates) = find_crates(submission) else {
         let listing = listing(submission);
@@ -190,12 +194,28 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
     let mut front_end = front_end;
     let mut held_back = None;
     if place_held_back(&grading.base, &grading.work)? {
-        let built = job.build(&["-p", "grader", "--bin", "held-back"], remaining(until))?;
+        // The same packages as above (so the same features: nothing is
+        // stale), one more target.
+        let built = job.build(&["--bin", "held-back"], remaining(until))?;
         log.push_str(&built.stderr);
         // Their sources leave the work copy before any check runs.
         let _ = std::fs::remove_dir_all(grading.work.join(HELD_BACK_DIR));
         if built.timed_out {
             return timed_out(&job, about, started, &log);
+        }
+        // Proof that no code of the submission was compiled while those
+        // sources were there: else nothing built now runs.
+        let crates_dir = grading.work.join("crates");
+        if let Some(again) = cargo::compiled_anew(&built.stdout)
+            .into_iter()
+            .find(|m| m.starts_with(&crates_dir))
+        {
+            return Err(format!(
+                "building the held-back checks compiled {} again, which the first build had \
+                 compiled: the official base's packages or features differ between the two \
+                 builds (grader-sandbox's submission::grade)",
+                again.display()
+            ));
         }
         let Some(exe) = cargo::executable(&built.stdout, "held-back") else {
             let _ = std::fs::write(grading.work.join(".grade-log.txt"), &log);
