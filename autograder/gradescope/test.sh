@@ -38,7 +38,9 @@
 #    checks drew the seed of case 1: the same files, the same inputs);
 # 11. a submission that include_str!s the held-back checks, from the
 #    autograder's source/ or from the work copy: a compile-error row, and
-#    their text is nowhere.
+#    their text is nowhere;
+# 12. code that reads the grader's executable (the held-back one) while a
+#    check runs: it cannot (mode 0711), and the reference gets full marks.
 # setup.sh is not run here (chroot-test.sh runs it, in a fresh root
 # filesystem); the toolchain on PATH is used.
 set -euo pipefail
@@ -337,6 +339,15 @@ PY
         fi
         echo "their text is nowhere ($path)"
     done
+    no_uid_left
+
+    echo "--- 12. reading the held-back grader's executable at run time: denied, full marks"
+    submit "$repo" .
+    cheat_in_readn "    for p in [std::env::current_exe().ok(), Some(\"/proc/self/exe\".into())].into_iter().flatten() {
+        let p: std::path::PathBuf = p;
+        if let Ok(b) = std::fs::read(&p) { panic!(\"read {} ({} bytes)\", p.display(), b.len()); }
+    }"
+    grade full
     no_uid_left
 fi
 
