@@ -467,18 +467,23 @@ pub fn markdown(outcomes: &[Outcome], ctx: &Context) -> String {
                 );
             }
             None => {
-                let _ = writeln!(
-                    s,
-                    "<details><summary>✗ {} ({}, {} points)</summary>\n\n{}\n</details>\n",
-                    o.check.id(),
-                    word(&o.verdict),
-                    o.check.points,
-                    fenced(&cut(&explain(o)))
-                );
+                let _ = writeln!(s, "{}", folded(o));
             }
         }
     }
     s
+}
+
+/// One failure, folded: its id, how it ended and its points on the line
+/// shown, the explanation inside.
+fn folded(o: &Outcome) -> String {
+    format!(
+        "<details><summary>✗ {} ({}, {} points)</summary>\n\n{}\n</details>\n",
+        o.check.id(),
+        word(&o.verdict),
+        o.check.points,
+        fenced(&cut(&explain(o)))
+    )
 }
 
 /// The details of the held-back checks of the due labs, for when the
@@ -509,14 +514,7 @@ pub fn held_back_markdown(outcomes: &[Outcome], ctx: &Context) -> String {
                 o.check.about
             );
         } else {
-            let _ = writeln!(
-                s,
-                "<details><summary>✗ {} ({}, {} points)</summary>\n\n{}\n</details>\n",
-                o.check.id(),
-                word(&o.verdict),
-                o.check.points,
-                fenced(&cut(&explain(o)))
-            );
+            let _ = writeln!(s, "{}", folded(o));
         }
     }
     s

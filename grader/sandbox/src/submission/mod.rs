@@ -132,19 +132,14 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
         close_held_back(&grading.base)?;
     }
 
+    let no_submission = |why: String| not_graded(&job, about, Status::NoSubmission, started, why);
     let Some(crates) = find_crates(submission) else {
-        let listing = listing(submission);
-        return not_graded(
-            &job,
-            about,
-            Status::NoSubmission,
-            started,
-            format!(
-                "No `crates/*/src` directory in the submission (score 0). Submit your \
-                 repository (from GitHub, or a zip of its folder) with the lab crates in \
-                 `crates/`. What was submitted:\n\n```text\n{listing}\n```"
-            ),
-        );
+        return no_submission(format!(
+            "No `crates/*/src` directory in the submission (score 0). Submit your repository \
+             (from GitHub, or a zip of its folder) with the lab crates in `crates/`. What was \
+             submitted:\n\n```text\n{}\n```",
+            listing(submission)
+        ));
     };
     let taken = assemble(&grading.base, &crates, &grading.work)?;
     for line in &taken.notes {
@@ -152,18 +147,12 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
         log.push('\n');
     }
     if taken.too_big {
-        return not_graded(
-            &job,
-            about,
-            Status::NoSubmission,
-            started,
-            format!(
-                "The submission's `crates/*/src` hold more than {} MB or {} files: not graded \
-                 (score 0). Submit the sources only, without build output.",
-                MAX_BYTES / 1_000_000,
-                MAX_FILES
-            ),
-        );
+        return no_submission(format!(
+            "The submission's `crates/*/src` hold more than {} MB or {} files: not graded \
+             (score 0). Submit the sources only, without build output.",
+            MAX_BYTES / 1_000_000,
+            MAX_FILES
+        ));
     }
     reachable_by_others(&grading.work)?;
 
@@ -175,19 +164,11 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
         return timed_out(&job, about, started, &log);
     }
     if let Some(why) = job.over_limit(&built) {
-        let _ = std::fs::write(grading.work.join(".grade-log.txt"), &log);
-        return not_graded(&job, about, Status::CompileError, started, why);
+        return not_built(&job, about, started, &log, why);
     }
     // The grader this build made, not one left by an earlier submission.
     let Some(front_end) = cargo::executable(&built.stdout, "grader") else {
-        let _ = std::fs::write(grading.work.join(".grade-log.txt"), &log);
-        return not_graded(
-            &job,
-            about,
-            Status::CompileError,
-            started,
-            compile_error(&built.stderr),
-        );
+        return not_built(&job, about, started, &log, compile_error(&built.stderr));
     };
     // The instructor's held-back checks, built only now: nothing of the
     // submission is compiled again, so nothing of it reads their sources.
@@ -218,19 +199,12 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
             ));
         }
         let Some(exe) = cargo::executable(&built.stdout, "held-back") else {
-            let _ = std::fs::write(grading.work.join(".grade-log.txt"), &log);
             // The compiler's words would quote the held-back checks: they
             // go to the log only.
-            return not_graded(
-                &job,
-                about,
-                Status::CompileError,
-                started,
-                "Your code compiles, but the grader's checks do not compile against it: a \
-                 public item of a lab crate (a function, a type, a method) is not as the \
-                 handout gives it. `cargo run -p grader` on your machine shows which."
-                    .to_string(),
-            );
+            let why = "Your code compiles, but the grader's checks do not compile against it: \
+                       a public item of a lab crate (a function, a type, a method) is not as \
+                       the handout gives it. `cargo run -p grader` on your machine shows which.";
+            return not_built(&job, about, started, &log, why.to_string());
         };
         unreadable_to_others(&exe)?;
         held_back = Some(exe.clone());
@@ -390,6 +364,19 @@ fn not_graded(
         held_back_md: String::new(),
         elapsed: started.elapsed(),
     })
+}
+
+/// A compile-error row: the build's log kept for the instructor, `why`
+/// for the student.
+fn not_built(
+    job: &Job,
+    about: &Provenance,
+    started: Instant,
+    log: &str,
+    why: String,
+) -> Result<Graded, String> {
+    let _ = std::fs::write(job.grading.work.join(".grade-log.txt"), log);
+    not_graded(job, about, Status::CompileError, started, why)
 }
 
 fn timed_out(job: &Job, about: &Provenance, started: Instant, log: &str) -> Result<Graded, String> {

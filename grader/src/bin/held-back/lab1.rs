@@ -33,13 +33,7 @@ pub fn readlineb_seeded_text(ctx: &mut Ctx) -> CheckResult {
         }
     }
     let max_chunk = rng.range(1, 3000);
-    let mut sizes = Vec::new();
-    let mut left = text.len();
-    while left > 0 {
-        let n = rng.range(1, max_chunk).min(left);
-        sizes.push(n);
-        left -= n;
-    }
+    let sizes = rng.sizes(text.len(), max_chunk);
     let k = rng.range(1, 200);
     ctx.step(format!(
         "seed {seed}: a text of {LINES} lines, {} bytes, in chunks of 1..={max_chunk} bytes, \
