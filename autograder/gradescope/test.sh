@@ -6,7 +6,9 @@
 #
 # 1. the reference's crates, with a tampered grader beside them: full marks
 #    (the submission's grader is ignored), and the feedback says what was
-#    graded: "as uploaded", at the time submission_metadata.json gives;
+#    graded: "as uploaded", at the time submission_metadata.json gives; the
+#    instructor's held-back checks ran (visibility after_due_date), are in
+#    the autograder zip and not in the starter, and the seed is recorded;
 # 2. the student starter, one directory down as in a zip of the folder: 0;
 # 3. the reference with a syntax error in rio: 0, and the compiler's error in
 #    the output;
@@ -32,7 +34,13 @@
 #    same job (same cache/) gets full marks;
 # 10. a build that writes without end (a 1.2 MB warning, at a 1 MiB test
 #    limit): a compile-error row that names the output limit, and the
-#    next submission, at the same limit, gets full marks.
+#    next submission, at the same limit, gets full marks (and the held-back
+#    checks drew the seed of case 1: the same files, the same inputs);
+# 11. a submission that include_str!s the held-back checks, from the
+#    autograder's source/ or from the work copy: a compile-error row, and
+#    their text is nowhere;
+# 12. code that reads the grader's executable (the held-back one) while a
+#    check runs: it cannot (mode 0711), and the reference gets full marks.
 # setup.sh is not run here (chroot-test.sh runs it, in a fresh root
 # filesystem); the toolchain on PATH is used.
 set -euo pipefail
@@ -184,6 +192,23 @@ echo '{"id": 1, "created_at": "2026-12-01T14:22:32.365935-05:00", "submission_me
 grade full
 output_says "**Graded:** the files as uploaded (an upload carries no commit id), submitted 2026-12-01T14:22:32.365935-05:00"
 rm "$fake/submission_metadata.json"
+seed=$(python3 - "$fake/results/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+held = [t for t in r["tests"] if t["visibility"] == "after_due_date"]
+assert held, "no held-back check (visibility after_due_date) in results.json"
+assert all(t["status"] == "passed" for t in held), "the reference fails a held-back check"
+assert all(t["visibility"] == "visible" for t in r["tests"] if t not in held)
+assert "**Held back:**" in r["output"], r["output"]
+assert isinstance(r["extra_data"]["seed"], int)
+print(r["extra_data"]["seed"])
+PY
+) || { echo "test.sh: the held-back checks are not in results.json as they should be" >&2; exit 1; }
+echo "the held-back checks ran and passed (seed $seed)"
+[ -d "$fake/source/grader/src/bin/held-back" ] ||
+    { echo "test.sh: the autograder zip has no held-back checks" >&2; exit 1; }
+[ ! -e "$fake/starter/grader/src/bin/held-back" ] ||
+    { echo "test.sh: the starter holds the held-back checks" >&2; exit 1; }
 
 echo "--- 2. the starter, one directory down: 0"
 submit "$fake/starter" echo-lab-main
@@ -287,6 +312,46 @@ PY
     # One unused variable with a 600,000-letter name: 1.2 MB of warning.
     build_over_limit GRADER_BUILD_OUTPUT $((1 << 20)) "output limit" \
         < <(python3 -c "print('pub fn noisy() { let x' + 'a' * 600000 + ' = 1; }')")
+    python3 - "$fake/results/results.json" "$seed" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["extra_data"]["seed"] == int(sys.argv[2]), (r["extra_data"]["seed"], sys.argv[2])
+print("the same files drew the same seed")
+PY
+
+    echo "--- 11. include_str! of the held-back checks: a compile error, their text nowhere"
+    # A line of the held-back grader's source, to look for.
+    words="the held-back ones last within their lab"
+    grep -q "$words" "$repo/grader/src/bin/held-back/main.rs"
+    for path in "$fake/source/grader/src/bin/held-back/main.rs" \
+        "$fake/work/grader/src/bin/held-back/main.rs"; do
+        submit "$repo" .
+        echo "pub const LEAK: &str = include_str!(\"$path\"); pub fn leak() { eprintln!(\"{LEAK}\"); }" \
+            >>"$fake/submission/crates/rio/src/lib.rs"
+        grade zero
+        python3 - "$fake/results/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+status = r.get("extra_data", {}).get("status")
+assert status == "compile_error", f"status {status!r}, want compile_error"
+print("a compile-error row")
+PY
+        if grep -rl "$words" "$fake/results" "$fake/logs" "$fake/last-run.txt"; then
+            echo "test.sh: the held-back checks' text reached the results or the logs" >&2
+            exit 1
+        fi
+        echo "their text is nowhere ($path)"
+    done
+    no_uid_left
+
+    echo "--- 12. reading the held-back grader's executable at run time: denied, full marks"
+    submit "$repo" .
+    cheat_in_readn "    for p in [std::env::current_exe().ok(), Some(\"/proc/self/exe\".into())].into_iter().flatten() {
+        let p: std::path::PathBuf = p;
+        if let Ok(b) = std::fs::read(&p) { panic!(\"read {} ({} bytes)\", p.display(), b.len()); }
+    }"
+    grade full
+    no_uid_left
 fi
 
 echo "test.sh: passed"

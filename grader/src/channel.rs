@@ -36,9 +36,19 @@ pub fn send(frame: &Frame) -> bool {
     true
 }
 
-/// Takes fd 3: reads `PROOF CHECK-ID\n`, makes the fd close-on-exec and
-/// this process undumpable, and keeps the fd for [`send`].
-pub(crate) fn take_channel() -> io::Result<(String, String)> {
+/// What the runner hands a check process on its first line.
+pub(crate) struct Handed {
+    /// The secret its verdict must carry.
+    pub proof: String,
+    /// The check to run.
+    pub id: String,
+    /// The seed its inputs are drawn from.
+    pub seed: u64,
+}
+
+/// Takes fd 3: reads `PROOF CHECK-ID SEED\n`, makes the fd close-on-exec
+/// and this process undumpable, and keeps the fd for [`send`].
+pub(crate) fn take_channel() -> io::Result<Handed> {
     // Undumpable: another process of this uid cannot read our memory (the
     // proof) or our descriptors.
     grader_sandbox::sys::make_undumpable();
@@ -63,10 +73,19 @@ pub(crate) fn take_channel() -> io::Result<(String, String)> {
     }
     stream.set_read_timeout(None)?;
     let text = String::from_utf8(first).map_err(|_| io::Error::other("a garbled first line"))?;
-    let (proof, id) = text
-        .split_once(' ')
-        .ok_or_else(|| io::Error::other("no proof on the first line"))?;
-    let got = (proof.to_string(), id.to_string());
+    let mut words = text.split(' ');
+    let (Some(proof), Some(id), Some(seed)) = (words.next(), words.next(), words.next()) else {
+        return Err(io::Error::other(
+            "no proof, check and seed on the first line",
+        ));
+    };
+    let got = Handed {
+        proof: proof.to_string(),
+        id: id.to_string(),
+        seed: seed
+            .parse()
+            .map_err(|_| io::Error::other("a garbled seed on the first line"))?,
+    };
     let parent_link = std::env::var_os(supervise::PARENT_FD_ENV).is_some();
     // SAFETY: no other thread exists yet in this process.
     unsafe {

@@ -12,6 +12,7 @@ use std::fmt::{self, Debug, Display};
 use std::io::{self, Write as _};
 use std::time::{Duration, Instant};
 
+pub use grader_sandbox::protocol::Visibility;
 use grader_sandbox::protocol::{CHANNEL_ENV, Frame};
 
 use crate::bins::Binary;
@@ -48,6 +49,10 @@ pub struct Check {
     pub needs_ipv6: bool,
     /// One line saying what behaviour is checked.
     pub about: &'static str,
+    /// Who may see its details: [`Visibility::Visible`] for every check of
+    /// the starter; a check the instructor holds back says when
+    /// ([`Check::held_back`]).
+    pub visibility: Visibility,
     /// The check itself.
     pub body: Body,
 }
@@ -118,6 +123,7 @@ impl Check {
             kind: Kind::Library,
             needs_ipv6: false,
             about,
+            visibility: Visibility::Visible,
             body: Body::Plain(run),
         }
     }
@@ -148,6 +154,14 @@ impl Check {
             needs_ipv6: true,
             ..self
         }
+    }
+
+    /// The same check, held back by the instructor: official grading runs
+    /// it, and its details are shown as `visibility` says (Gradescope's
+    /// `after_due_date`, `after_published` or `hidden`). Only the
+    /// instructor's `held-back` grader registers such checks.
+    pub const fn held_back(self, visibility: Visibility) -> Check {
+        Check { visibility, ..self }
     }
 
     /// A process check that runs `run` against `binary`.
@@ -200,21 +214,37 @@ pub fn lab_slug(lab: u8) -> &'static str {
 
 pub use grader_sandbox::protocol::Failure;
 
-/// The context a check runs in: its step log and its deadline.
+/// The context a check runs in: its step log, its deadline and its seed.
 pub struct Ctx {
     started: Instant,
     deadline: Duration,
     steps: usize,
+    seed: u64,
 }
 
 impl Ctx {
-    /// A context for a check with this hard deadline.
+    /// A context for a check with this hard deadline (and seed 0).
     pub fn new(deadline: Duration) -> Ctx {
+        Ctx::seeded(deadline, 0)
+    }
+
+    /// A context whose inputs are drawn from `seed`.
+    pub fn seeded(deadline: Duration, seed: u64) -> Ctx {
         Ctx {
             started: Instant::now(),
             deadline,
             steps: 0,
+            seed,
         }
+    }
+
+    /// The seed this check draws its inputs from: the runner's
+    /// [`crate::runner::check_seed`] of the run's seed and the check's id,
+    /// so a run with the same seed (`--seed`, official grading's
+    /// per-submission seed) draws the same inputs again. A check that uses
+    /// it names it in its steps, so a failure can be reproduced.
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 
     /// Records the next step (an action or an expectation that held).
@@ -308,7 +338,7 @@ pub fn run_check_if_asked(checks: &[Check]) {
     if std::env::var_os(CHANNEL_ENV).is_none() {
         return;
     }
-    let (proof, id) = match channel::take_channel() {
+    let channel::Handed { proof, id, seed } = match channel::take_channel() {
         Ok(got) => got,
         Err(e) => {
             eprintln!("grader: this check process has no channel to its runner: {e}");
@@ -334,7 +364,7 @@ pub fn run_check_if_asked(checks: &[Check]) {
     }));
     let frame = match checks.iter().find(|c| c.id() == id) {
         Some(check) => {
-            let mut ctx = Ctx::new(check.deadline);
+            let mut ctx = Ctx::seeded(check.deadline, seed);
             match check.run(&mut ctx) {
                 Ok(()) => Frame::Pass { proof },
                 Err(failure) => Frame::Fail { proof, failure },

@@ -26,10 +26,13 @@
 //! - [`host`]: the one place that decides which checks run here and which
 //!   are skipped (no `::1`, a foreign binary);
 //! - [`harness`] and [`report`]: `cargo test` and the score report;
+//! - [`cli`]: the command line of both grader executables (`grader`, and
+//!   the instructor's `held-back`, which adds the checks held back);
 //! - [`due`]: the labs due so far (`grader.toml`), which the report counts.
 
 pub mod bins;
 pub mod channel;
+pub mod cli;
 #[macro_use]
 pub mod check;
 pub mod due;

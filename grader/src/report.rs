@@ -67,6 +67,9 @@ pub struct Context {
     /// The commit, why it was picked, and the grader; `None` to leave the
     /// line out.
     pub graded: Option<Provenance>,
+    /// The run's seed ([`crate::runner::Runner::seed`]), recorded so that a
+    /// regrade draws the held-back checks' inputs again.
+    pub seed: u64,
 }
 
 impl Default for Context {
@@ -74,13 +77,28 @@ impl Default for Context {
         Context {
             due: Due::All,
             graded: None,
+            seed: 0,
         }
     }
 }
 
+/// Is this outcome a held-back check's (details shown later, or never)?
+fn held_back(o: &Outcome) -> bool {
+    o.check.visibility.is_held_back()
+}
+
 /// Points earned and possible over the checks of the due labs.
 pub fn due_totals(outcomes: &[Outcome], due: &Due) -> (u32, u32) {
-    totals(outcomes.iter().filter(|o| due.includes(o.check.step.lab)))
+    due_totals_where(outcomes, due, |_| true)
+}
+
+/// [`due_totals`] over the outcomes `which` picks.
+fn due_totals_where(outcomes: &[Outcome], due: &Due, which: fn(&Outcome) -> bool) -> (u32, u32) {
+    totals(
+        outcomes
+            .iter()
+            .filter(|o| which(o) && due.includes(o.check.step.lab)),
+    )
 }
 
 /// `(passed, run)` over the checks that were not skipped.
@@ -209,6 +227,20 @@ fn head(outcomes: &[Outcome], ctx: &Context) -> String {
         }
     }
     let _ = writeln!(s, "| **total** | **{got}/{max}** | **{all_p}/{all_n}** |\n");
+    let (hb_got, hb_max) = due_totals_where(outcomes, &ctx.due, held_back);
+    let hb_n = outcomes
+        .iter()
+        .filter(|o| held_back(o) && !o.is_skipped() && ctx.due.includes(o.check.step.lab))
+        .count();
+    if hb_n > 0 {
+        let _ = writeln!(
+            s,
+            "**Held back:** {hb_max} of these points come from {hb_n} {} your instructor holds \
+             back; you earned {hb_got} of them. What {} and how yours did come after the due date.\n",
+            if hb_n == 1 { "check" } else { "checks" },
+            if hb_n == 1 { "it checks" } else { "they check" },
+        );
+    }
     for (why, ids) in skipped(outcomes) {
         let ids: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
         let _ = writeln!(
@@ -242,6 +274,8 @@ struct ResultsExtra {
     /// What was graded, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     graded: Option<Provenance>,
+    /// The run's seed: `--seed` reproduces the held-back checks' inputs.
+    seed: u64,
 }
 
 #[derive(Serialize)]
@@ -306,7 +340,7 @@ pub fn gradescope_json(outcomes: &[Outcome], ctx: &Context) -> String {
                 } else {
                     fenced(&explain(o))
                 },
-                visibility: "visible",
+                visibility: o.check.visibility.as_str(),
                 extra_data: TestExtra {
                     id: o.check.id(),
                     lab: o.check.step.lab,
@@ -329,6 +363,7 @@ pub fn gradescope_json(outcomes: &[Outcome], ctx: &Context) -> String {
                 .collect(),
             due_labs: ctx.due.labs().map(<[u8]>::to_vec),
             graded: ctx.graded.clone(),
+            seed: ctx.seed,
         },
     };
     serde_json::to_string_pretty(&results).unwrap_or_default()
@@ -377,8 +412,14 @@ fn cut(text: &str) -> String {
 /// each folded. Failures that stop at the same starter `todo!()` fold into
 /// one block (the first explained in full, the others named), so that a
 /// fresh starter's feedback stays short.
+///
+/// Held-back checks are counted in the head and named nowhere else: their
+/// details are [`held_back_markdown`]'s, which official grading keeps until
+/// the instructor releases them.
 pub fn markdown(outcomes: &[Outcome], ctx: &Context) -> String {
     let mut s = head(outcomes, ctx);
+    let public: Vec<Outcome> = outcomes.iter().filter(|o| !held_back(o)).cloned().collect();
+    let outcomes = &public[..];
     for lab in labs(outcomes).into_iter().filter(|&l| ctx.due.includes(l)) {
         let of_lab = of_lab(outcomes, lab);
         let (p, n) = passes(of_lab.iter().copied());
@@ -426,15 +467,54 @@ pub fn markdown(outcomes: &[Outcome], ctx: &Context) -> String {
                 );
             }
             None => {
-                let _ = writeln!(
-                    s,
-                    "<details><summary>✗ {} ({}, {} points)</summary>\n\n{}\n</details>\n",
-                    o.check.id(),
-                    word(&o.verdict),
-                    o.check.points,
-                    fenced(&cut(&explain(o)))
-                );
+                let _ = writeln!(s, "{}", folded(o));
             }
+        }
+    }
+    s
+}
+
+/// One failure, folded: its id, how it ended and its points on the line
+/// shown, the explanation inside.
+fn folded(o: &Outcome) -> String {
+    format!(
+        "<details><summary>✗ {} ({}, {} points)</summary>\n\n{}\n</details>\n",
+        o.check.id(),
+        word(&o.verdict),
+        o.check.points,
+        fenced(&cut(&explain(o)))
+    )
+}
+
+/// The details of the held-back checks of the due labs, for when the
+/// instructor releases them: each one passed with what it checks, each
+/// failure folded with its explanation, and the seed that reproduces their
+/// inputs. Empty when no held-back check ran.
+pub fn held_back_markdown(outcomes: &[Outcome], ctx: &Context) -> String {
+    let held: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| held_back(o) && !o.is_skipped() && ctx.due.includes(o.check.step.lab))
+        .collect();
+    if held.is_empty() {
+        return String::new();
+    }
+    let (got, max) = totals(held.iter().copied());
+    let mut s = format!(
+        "### Held-back checks: {got}/{max}\n\nYour instructor held these back until now. Their \
+         inputs were drawn from seed `{}`.\n\n",
+        ctx.seed
+    );
+    for o in held {
+        if o.passed() {
+            let _ = writeln!(
+                s,
+                "✓ `{}` ({} points): {}  ",
+                o.check.id(),
+                o.check.points,
+                o.check.about
+            );
+        } else {
+            let _ = writeln!(s, "{}", folded(o));
         }
     }
     s
@@ -464,6 +544,7 @@ pub fn list_json(checks: &[crate::check::Check], host: &crate::host::Host) -> St
             }
             .to_string(),
             skipped: host.why_not(c),
+            visibility: c.visibility,
         })
         .collect();
     serde_json::to_string_pretty(&listed).unwrap_or_default()
@@ -471,7 +552,7 @@ pub fn list_json(checks: &[crate::check::Check], host: &crate::host::Host) -> St
 
 /// The typed results ([`grader_sandbox::protocol::Results`]) that tools
 /// read instead of the words above: `cargo run -p grader -- --json FILE`.
-pub fn results(outcomes: &[Outcome]) -> grader_sandbox::protocol::Results {
+pub fn results(outcomes: &[Outcome], seed: u64) -> grader_sandbox::protocol::Results {
     use grader_sandbox::protocol::{self, CheckResult};
     let (score, max_score) = totals(outcomes);
     let checks = outcomes
@@ -497,6 +578,7 @@ pub fn results(outcomes: &[Outcome]) -> grader_sandbox::protocol::Results {
                 _ => None,
             },
             explanation: (!o.passed() && !o.is_skipped()).then(|| explain(o)),
+            visibility: o.check.visibility,
         })
         .collect();
     protocol::Results {
@@ -504,12 +586,13 @@ pub fn results(outcomes: &[Outcome]) -> grader_sandbox::protocol::Results {
         score,
         max_score,
         checks,
+        seed,
     }
 }
 
 /// [`results`] as pretty JSON.
-pub fn results_json(outcomes: &[Outcome]) -> String {
-    serde_json::to_string_pretty(&results(outcomes)).unwrap_or_default()
+pub fn results_json(outcomes: &[Outcome], seed: u64) -> String {
+    serde_json::to_string_pretty(&results(outcomes, seed)).unwrap_or_default()
 }
 
 /// The CS144-style explanation of a failure: the steps up to the one that
@@ -580,7 +663,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::check::{Check, CheckResult, Ctx};
+    use crate::check::{Check, CheckResult, Ctx, Visibility};
     use crate::steps::{LAB1_READN, LAB1_WRITEN, LAB3_ECHO};
 
     fn nothing(_: &mut Ctx) -> CheckResult {
@@ -631,6 +714,7 @@ mod tests {
                 picked_by: "the head of the default branch (no deadline)".into(),
                 grader: "00ff".into(),
             }),
+            seed: 0,
         };
         let md = markdown(&outcomes(), &ctx);
         let mut lines = md.lines();
@@ -654,12 +738,62 @@ mod tests {
         );
     }
 
+    /// A held-back check counts in the head, and is named only in the
+    /// held-back details and in results.json (with its visibility).
+    #[test]
+    fn held_back_checks_are_counted_not_explained() {
+        let mut all = outcomes();
+        let mut hidden = outcome(
+            "held_back_x",
+            LAB1_READN,
+            Verdict::Failed(crate::Failure::new("the seeded text", "a shorter one")),
+        );
+        hidden.check = hidden.check.held_back(Visibility::AfterDueDate);
+        all.push(hidden);
+        let ctx = Context {
+            seed: 99,
+            ..Context::default()
+        };
+        let md = markdown(&all, &ctx);
+        assert!(md.contains("| lab1_rio | 2/10 | 1/5 |"), "{md}");
+        assert!(
+            md.contains("**Held back:** 2 of these points come from 1 check your instructor holds back; you earned 0 of them."),
+            "{md}"
+        );
+        assert!(!md.contains("held_back_x"), "{md}");
+        assert!(md.contains("◐ lab1_rio: 1 of 4 checks passed."), "{md}");
+        let details = held_back_markdown(&all, &ctx);
+        assert!(
+            details.starts_with("### Held-back checks: 0/2"),
+            "{details}"
+        );
+        assert!(details.contains("seed `99`"), "{details}");
+        assert!(
+            details.contains("✗ lab1_rio::held_back_x (failed, 2 points)"),
+            "{details}"
+        );
+        assert!(details.contains("a shorter one"), "{details}");
+        assert_eq!(held_back_markdown(&outcomes(), &ctx), "");
+        let json: serde_json::Value = serde_json::from_str(&gradescope_json(&all, &ctx)).unwrap();
+        let tests = json["tests"].as_array().unwrap();
+        let last = tests.last().unwrap();
+        assert_eq!(last["extra_data"]["id"], "lab1_rio::held_back_x");
+        assert_eq!(last["visibility"], "after_due_date");
+        assert!(
+            tests[..tests.len() - 1]
+                .iter()
+                .all(|t| t["visibility"] == "visible")
+        );
+        assert_eq!(json["extra_data"]["seed"], 99);
+    }
+
     /// A lab not due is shown, not counted, and its failures are not listed.
     #[test]
     fn labs_not_due_are_shown_and_not_counted() {
         let ctx = Context {
             due: Due::Labs(vec![1]),
             graded: None,
+            seed: 0,
         };
         let all = outcomes();
         assert_eq!(due_totals(&all, &ctx.due), (2, 8));

@@ -69,6 +69,11 @@ pub struct Runner {
     pub uids: Option<Uids>,
     /// What this host and run can grade (which checks are skipped).
     pub host: Host,
+    /// The run's seed: each check draws its inputs from
+    /// [`check_seed`]`(seed, id)` ([`crate::Ctx::seed`]). Random unless
+    /// the caller sets it (`--seed`; official grading's is the
+    /// submission's).
+    pub seed: u64,
     slots: Slots,
 }
 
@@ -87,6 +92,7 @@ impl Runner {
             env,
             uids,
             host,
+            seed: random_seed(),
             slots: Slots::default(),
         }
     }
@@ -156,7 +162,14 @@ impl Runner {
 
         // The check reads this before anything else; if it died already,
         // the write fails and the report says why.
-        let _ = (&ours).write_all(format!("{proof} {}\n", check.id()).as_bytes());
+        let _ = (&ours).write_all(
+            format!(
+                "{proof} {} {}\n",
+                check.id(),
+                check_seed(self.seed, &check.id())
+            )
+            .as_bytes(),
+        );
         let frames = read_frames(ours);
 
         // The supervisor ends after the deadline and its sweep; past the
@@ -222,6 +235,26 @@ fn read_report(stream: UnixStream) -> Option<Report> {
 }
 
 /// 128 random bits, as hex.
+/// A random seed for a run (the time, where the system has no random
+/// source).
+pub fn random_seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    match grader_sandbox::sys::random_bytes(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64),
+    }
+}
+
+/// The seed of check `id` in a run seeded `run`: each check draws its own
+/// inputs, and the same run seed gives every check the same ones again.
+pub fn check_seed(run: u64, id: &str) -> u64 {
+    let mut bytes = run.to_le_bytes().to_vec();
+    bytes.extend_from_slice(id.as_bytes());
+    grader_sandbox::files::fnv1a(&bytes)
+}
+
 fn new_proof() -> io::Result<String> {
     let mut bytes = [0u8; 16];
     grader_sandbox::sys::random_bytes(&mut bytes)?;

@@ -284,6 +284,19 @@ impl Rng {
         lo + (self.next_u64() % (hi - lo + 1) as u64) as usize
     }
 
+    /// Sizes of random chunks, 1 to `max` bytes each, that add up to
+    /// `total` (a split for [`ScriptedReader::chunks`]).
+    pub fn sizes(&mut self, total: usize, max: usize) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        let mut left = total;
+        while left > 0 {
+            let n = self.range(1, max).min(left);
+            sizes.push(n);
+            left -= n;
+        }
+        sizes
+    }
+
     /// `n` random bytes.
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next_u64() as u8).collect()

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo xtask starter DIR      write the student repository to DIR
-//! cargo xtask gradescope DIR   the same, plus Gradescope's setup.sh and run_autograder
+//! cargo xtask gradescope DIR   the same, plus the held-back checks and Gradescope's setup.sh and run_autograder
 //!   … --without-lab 5          either, for a course without the optional lab 5
 //! cargo xtask variants [--portable] [NAME…]  broken variants of the reference: each must fail its checks
 //! cargo xtask cheats [--portable] [NAME…]    cheats: each must earn nothing and leave nothing running
@@ -17,7 +17,8 @@
 //!
 //! The student repository is this workspace with every marked solution
 //! region replaced by a `todo!()` that names its handout step
-//! ([`markers`]), less the instructor's files ([`tree`]) and the handouts'
+//! ([`markers`]), less the instructor's files ([`tree`]), the checks the
+//! instructor holds back (`grader/src/bin/held-back/`) and the handouts'
 //! speaker notes ([`notes`]), and checked for any solution line left
 //! behind ([`leaks`]). `.ci/starter-check` then
 //! proves that it builds without warnings, fails every check and passes
@@ -39,6 +40,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use grader::steps::ALL;
+use grader_sandbox::submission::HELD_BACK_DIR;
 
 const USAGE: &str = "\
 usage: cargo xtask starter DIR      write the student repository to DIR (new or empty)
@@ -132,6 +134,12 @@ fn starter(
 ) -> Result<BTreeMap<(u8, u8), usize>, String> {
     let out = prepare_out(root, out)?;
     copy_allowed(root, &out)?;
+    // The instructor's held-back checks never reach the students.
+    let held_back = out.join(HELD_BACK_DIR);
+    if held_back.exists() {
+        fs::remove_dir_all(&held_back)
+            .map_err(|e| format!("cannot remove {}: {e}", held_back.display()))?;
+    }
     if let Some(lab) = without.and_then(optional::optional_lab) {
         optional::leave_out(&out, lab)?;
     }
@@ -149,10 +157,22 @@ fn starter(
     Ok(replaced)
 }
 
-/// The starter plus the Gradescope scripts at its root: the content of the
-/// autograder zip.
-fn gradescope(root: &Path, out: &Path, without: Option<u8>) -> Result<(), String> {
+/// What official grading grades in: the starter, with the instructor's
+/// held-back checks ([`HELD_BACK_DIR`]) put back. The autograder zip and
+/// `cargo xtask grade`'s base; never given to students.
+pub(crate) fn official_base(root: &Path, out: &Path, without: Option<u8>) -> Result<(), String> {
     starter(root, out, without)?;
+    if root.join(HELD_BACK_DIR).is_dir() {
+        let n = tree::copy(root, out, HELD_BACK_DIR)?;
+        println!("  + the held-back checks ({HELD_BACK_DIR}, {n} files): official grading only");
+    }
+    Ok(())
+}
+
+/// The official base plus the Gradescope scripts at its root: the content
+/// of the autograder zip.
+fn gradescope(root: &Path, out: &Path, without: Option<u8>) -> Result<(), String> {
+    official_base(root, out, without)?;
     for name in GRADESCOPE {
         tree::copy(&root.join("autograder/gradescope"), out, name)?;
     }

@@ -378,7 +378,9 @@ pub struct Ran {
     pub results: Option<Results>,
 }
 
-/// `cargo run -p grader -- --json FILE --check ID …` in `dir`, in `target`.
+/// `cargo run -p grader -- --json FILE --check ID …` in `dir`, in `target`;
+/// with `--bin held-back` where `dir` has the instructor's held-back checks
+/// (every check of `grader`, and those), so a variant can name them too.
 pub fn run_grader(dir: &Path, target: &Path, checks: &[String]) -> Result<Ran, String> {
     let json = target.join("xtask-grader-results.json");
     let _ = std::fs::remove_file(&json);
@@ -390,6 +392,9 @@ pub fn run_grader(dir: &Path, target: &Path, checks: &[String]) -> Result<Ran, S
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("GITHUB_STEP_SUMMARY")
         .args(["run", "-q", "-p", "grader"]);
+    if dir.join(grader_sandbox::submission::HELD_BACK_DIR).is_dir() {
+        cmd.args(["--bin", "held-back"]);
+    }
     if PORTABLE.load(std::sync::atomic::Ordering::Relaxed) {
         cmd.args(["--features", "portable"]);
     }
@@ -491,6 +496,7 @@ fn other() {
                 verdict,
                 skip_reason: None,
                 explanation: None,
+                visibility: Default::default(),
             })
             .collect();
         Results {
@@ -498,6 +504,7 @@ fn other() {
             score: 0,
             max_score: 0,
             checks,
+            seed: 0,
         }
     }
 

@@ -436,6 +436,16 @@ fn a_course_graded_at_a_deadline() {
         assert_eq!(lab["max_score"].as_u64(), Some(u64::from(*got)), "{marks}");
     }
     assert!(tests_of(&whole, "reference").iter().all(|t| t.1));
+    // The held-back checks ran and passed; their details wait for a release.
+    let feedback_of =
+        |s: &str| std::fs::read_to_string(whole.join(format!("students/{s}/feedback.md"))).unwrap();
+    let details = std::fs::read_to_string(whole.join("students/reference/held_back.md")).unwrap();
+    assert!(
+        details.contains("✓ `lab1_rio::held_back_readlineb_seeded_text`"),
+        "{details}"
+    );
+    assert!(feedback_of("reference").contains("**Held back:** 4 of these points"));
+    assert!(!feedback_of("reference").contains("held_back_"));
 
     // The starter, graded right after the reference by the same job: 0.
     let r = row("starter");
@@ -583,4 +593,15 @@ fn a_course_graded_at_a_deadline() {
             "{s}"
         );
     }
+
+    // After the due date: the held-back checks' details released into the
+    // feedback, and nothing graded again.
+    let said = xtask(&["grade", "--out", w, "--release-held-back"]);
+    assert!(said.contains("details added to"), "{said}");
+    assert!(feedback_of("reference").contains("### Held-back checks: 4/4"));
+    assert!(feedback_of("reference").contains("held_back_server_echoes_seeded_lines"));
+    assert_eq!(
+        fs::read_to_string(whole.join("gradebook.csv")).unwrap(),
+        before
+    );
 }

@@ -77,6 +77,22 @@ pub fn executable(messages: &str, name: &str) -> Option<PathBuf> {
         .map(|(_, p)| p)
 }
 
+/// The manifests of the packages cargo compiled anew (not found fresh) in
+/// its JSON messages: official grading's proof that building the held-back
+/// checks compiled nothing of the submission again.
+pub fn compiled_anew(messages: &str) -> Vec<PathBuf> {
+    messages
+        .lines()
+        .filter_map(|line| {
+            let msg: serde_json::Value = serde_json::from_str(line).ok()?;
+            if msg["reason"] != "compiler-artifact" || msg["fresh"] != false {
+                return None;
+            }
+            msg["manifest_path"].as_str().map(PathBuf::from)
+        })
+        .collect()
+}
+
 /// Up to `most` lines of cargo's output from the compiler's first error
 /// on; `None` when no line starts with `error`.
 pub fn first_error_lines(text: &str, most: usize) -> Option<Vec<&str>> {
@@ -119,6 +135,15 @@ mod tests {
             vec![("grader".to_string(), PathBuf::from("/t/debug/grader"))]
         );
         assert_eq!(executable(msgs, "rio"), None);
+        let anew = concat!(
+            r#"{"reason":"compiler-artifact","fresh":true,"manifest_path":"/w/crates/rio/Cargo.toml","target":{"name":"rio"}}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","fresh":false,"manifest_path":"/w/grader/Cargo.toml","target":{"name":"held-back"}}"#,
+        );
+        assert_eq!(
+            compiled_anew(anew),
+            vec![PathBuf::from("/w/grader/Cargo.toml")]
+        );
         let built = Built::from_output(msgs, "error: oops\n");
         assert!(
             built

@@ -121,6 +121,15 @@ impl CopyTree {
     }
 }
 
+/// Makes the executable `path` runnable but unreadable to everyone but
+/// its owner (`0711`): a check uid may run the instructor's held-back
+/// grader, and may not read the checks out of it.
+pub fn unreadable_to_others(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o711))
+        .map_err(|e| format!("cannot set the mode of {}: {e}", path.display()))
+}
+
 /// Copies the tree `from` to `to` (directories made as needed) as `how`
 /// says; the one tree copy of official grading and the gradebook.
 pub fn copy_tree(from: &Path, to: &Path, how: &mut CopyTree) -> io::Result<()> {

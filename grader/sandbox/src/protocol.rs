@@ -39,6 +39,43 @@ pub enum Verdict {
     Skipped,
 }
 
+/// Who may see a check's details, in Gradescope's words. Every public
+/// check is [`Visibility::Visible`]; a check the instructor holds back
+/// (`grader/src/bin/held-back/`, never in the starter) carries the
+/// visibility its table gives it, and official grading's feedback leaves
+/// its details out until then.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Shown at once: every check of the starter.
+    #[default]
+    Visible,
+    /// Shown after the assignment's due date.
+    AfterDueDate,
+    /// Shown once the instructor publishes the grades.
+    AfterPublished,
+    /// Never shown to the student (its points still count).
+    Hidden,
+}
+
+impl Visibility {
+    /// `visible`, `after_due_date`, `after_published`, `hidden`: the
+    /// words of Gradescope's `visibility` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Visible => "visible",
+            Visibility::AfterDueDate => "after_due_date",
+            Visibility::AfterPublished => "after_published",
+            Visibility::Hidden => "hidden",
+        }
+    }
+
+    /// Is this a check the instructor holds back?
+    pub fn is_held_back(self) -> bool {
+        self != Visibility::Visible
+    }
+}
+
 /// One check's result.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckResult {
@@ -63,6 +100,9 @@ pub struct CheckResult {
     /// The explanation a student reads (steps, expected vs observed, the
     /// handout step), when it did not pass. For people, not for parsing.
     pub explanation: Option<String>,
+    /// Who may see it: held-back checks are not [`Visibility::Visible`].
+    #[serde(default)]
+    pub visibility: Visibility,
 }
 
 /// What one run of the grader found.
@@ -76,6 +116,11 @@ pub struct Results {
     pub max_score: u32,
     /// Every check that was selected, in registry order.
     pub checks: Vec<CheckResult>,
+    /// The run's seed, from which held-back checks draw their inputs
+    /// (`--seed`; official grading derives it from the submission, so a
+    /// regrade draws the same).
+    #[serde(default)]
+    pub seed: u64,
 }
 
 impl Results {
@@ -127,6 +172,9 @@ pub struct Listed {
     pub kind: String,
     /// Why this host (or a foreign binary) will not run it, if it will not.
     pub skipped: Option<String>,
+    /// Who may see it: held-back checks are not [`Visibility::Visible`].
+    #[serde(default)]
+    pub visibility: Visibility,
 }
 
 /// Why a check failed: expected vs observed, plus notes (offsets, seeds).
@@ -163,8 +211,9 @@ impl Failure {
 pub const CHANNEL_ENV: &str = "GRADER_CHECK_CHANNEL";
 
 /// What a check process says on its channel (fd 3), one JSON object per
-/// line. The first line on that channel goes the other way: `PROOF ID\n`,
-/// the secret a verdict must carry and the check to run.
+/// line. The first line on that channel goes the other way: `PROOF ID
+/// SEED\n`, the secret a verdict must carry, the check to run, and the
+/// seed its inputs are drawn from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Frame {
@@ -213,10 +262,13 @@ mod tests {
                 verdict: Verdict::TimedOut,
                 skip_reason: None,
                 explanation: Some("…".into()),
+                visibility: Visibility::AfterDueDate,
             }],
+            seed: 7,
         };
         let text = serde_json::to_string(&r).unwrap();
         assert!(text.contains(r#""verdict":"timed_out""#), "{text}");
+        assert!(text.contains(r#""visibility":"after_due_date""#), "{text}");
         assert_eq!(serde_json::from_str::<Results>(&text).unwrap(), r);
     }
 }

@@ -125,9 +125,15 @@ pub fn merge(inputs: &[PathBuf], out_dir: &Path) -> Result<(), String> {
             let p = from.student(&row.student).join(name);
             fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
         };
+        let held_back = from.student(&row.student).join("held_back.md");
         out.write_student(&StudentFiles {
             results_json: &read("results.json")?,
             feedback_md: &read("feedback.md")?,
+            held_back_md: &if held_back.is_file() {
+                read("held_back.md")?
+            } else {
+                String::new()
+            },
             mark: &mark,
         })?;
         marks.push(mark);

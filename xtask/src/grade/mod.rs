@@ -6,6 +6,7 @@
 //! ```text
 //! cargo xtask grade --roster ROSTER.csv --out DIR [--deadline RFC3339] [--jobs N] [--shard I/N] [--timeout SECS]
 //! cargo xtask grade --merge DIR... --out DIR
+//! cargo xtask grade --out DIR --release-held-back
 //! ```
 //!
 //! and, beyond the issue's command line: `--fetch-only` / `--no-fetch`
@@ -54,7 +55,7 @@ use clap::Parser;
 )]
 struct Args {
     /// The roster: a CSV file with the columns student,repo and, optionally, ref.
-    #[arg(long, value_name = "ROSTER.csv", required_unless_present = "merge")]
+    #[arg(long, value_name = "ROSTER.csv", required_unless_present_any = ["merge", "release_held_back"])]
     roster: Option<PathBuf>,
 
     /// The output directory: new, empty, or an earlier output of this command.
@@ -98,6 +99,13 @@ struct Args {
     #[arg(long, value_name = "LAB", conflicts_with = "merge")]
     without_lab: Option<String>,
 
+    /// Add the details of the checks the instructor holds back
+    /// (grader/src/bin/held-back/) to every student's feedback.md. Without
+    /// --roster, only that: the stored feedback is rendered again, nothing
+    /// is regraded.
+    #[arg(long, conflicts_with_all = ["merge", "fetch_only"])]
+    release_held_back: bool,
+
     /// Merge the output directories of shards into --out.
     #[arg(long, value_name = "DIR", num_args = 1..,
           conflicts_with_all = ["roster", "deadline", "jobs", "shard", "fetch_only", "no_fetch"])]
@@ -128,6 +136,21 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
     };
     if !args.merge.is_empty() {
         return merge::merge(&args.merge, &args.out);
+    }
+    if args.release_held_back && args.roster.is_none() {
+        let out = store::Out::check(&args.out)?;
+        if out.run_info().is_none() {
+            return Err(format!(
+                "{} holds no gradebook (no run.json): grade into it first",
+                args.out.display()
+            ));
+        }
+        let n = out.release_held_back()?;
+        eprintln!(
+            "grade: the held-back checks' details added to {n} feedback files in {}",
+            out.students().display()
+        );
+        return Ok(());
     }
     let Some(roster_path) = &args.roster else {
         return Err("--roster ROSTER.csv is required".to_string());
@@ -179,13 +202,14 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
         mode,
         root: root_user,
         fetchers: 8,
+        release_held_back: args.release_held_back,
     };
     let without = args
         .without_lab
         .as_deref()
         .map(crate::without)
         .transpose()?;
-    let make_base = |dir: &Path| crate::starter(root, dir, without).map(|_| ());
+    let make_base = |dir: &Path| crate::official_base(root, dir, without);
     let ran = run::run(&settings, &make_base, &grader_sandbox::submission::grade).map(|_| ());
     if root_user {
         hand_back(&settings.out)?;

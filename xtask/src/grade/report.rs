@@ -307,6 +307,7 @@ pub mod tests {
             labs,
             checks,
             base: run.base.clone(),
+            held_back_released: false,
         }
     }
 
@@ -322,6 +323,7 @@ pub mod tests {
             labs: vec![],
             checks: vec![],
             base: run.base.clone(),
+            held_back_released: false,
         }
     }
 

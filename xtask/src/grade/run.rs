@@ -77,6 +77,9 @@ pub struct Settings {
     pub root: bool,
     /// Repositories fetched at once.
     pub fetchers: usize,
+    /// Put the held-back checks' details in every feedback
+    /// (`--release-held-back`).
+    pub release_held_back: bool,
 }
 
 /// First uid of job 0 when grading as root; job `j` gets `UID_BASE + 100 j`.
@@ -246,6 +249,10 @@ pub fn run(settings: &Settings, make_base: &BaseMaker, grade: &Grader) -> Result
         &out, &rows, &fetched, &queue, &gradings, &info, grade, &mut done,
     )?;
     out.remove_students_except(&names)?;
+    if settings.release_held_back {
+        let n = out.release_held_back()?;
+        eprintln!("grade: the held-back checks' details added to {n} feedback files");
+    }
     if !faults.is_empty() {
         return Err(format!(
             "{} {} could not be graded (a fault of this machine, not of the submission; no gradebook written): {}. Run the same command again to retry only these",
@@ -537,10 +544,13 @@ fn grade_queue(
                     else {
                         continue;
                     };
+                    // The held-back checks' details stay out of the
+                    // feedback until they are released (below).
                     let mark = mark_of(row, commit, *committed_at, &g, info);
                     out.write_student(&StudentFiles {
                         results_json: &g.results_json,
                         feedback_md: &g.feedback_md,
+                        held_back_md: &g.held_back_md,
                         mark: &mark,
                     })?;
                     done.graded.push(row.student.clone());
@@ -650,6 +660,7 @@ fn mark_of(row: &Row, commit: &str, committed_at: i64, g: &Graded, info: &RunInf
         labs: g.labs.clone(),
         checks: g.checks.clone(),
         base: info.base.clone(),
+        held_back_released: false,
     }
 }
 
@@ -718,10 +729,12 @@ fn write_ungraded(
             .collect(),
         checks: Vec::new(),
         base: info.base.clone(),
+        held_back_released: false,
     };
     out.write_student(&StudentFiles {
         results_json: &(serde_json::to_string_pretty(&results).unwrap_or_default() + "\n"),
         feedback_md: &feedback,
+        held_back_md: "",
         mark: &mark,
     })
 }

@@ -7,6 +7,8 @@
 //! DIR/run.json                   the run: roster, deadline, shard, grader fingerprint, labs
 //! DIR/students/<s>/results.json  Gradescope's format
 //! DIR/students/<s>/feedback.md   what the student reads
+//! DIR/students/<s>/held_back.md  the held-back checks' details: the instructor's
+//!                                until `--release-held-back` adds them to feedback.md
 //! DIR/students/<s>/marks.json    the row's marks and the key a re-run compares
 //! DIR/.work/                     clones, the base workspace, each job's work and target
 //! ```
@@ -104,6 +106,10 @@ pub struct Mark {
     pub checks: Vec<CheckScore>,
     /// Fingerprint of the base workspace that graded it.
     pub base: String,
+    /// Are the held-back checks' details (`held_back.md`) in `feedback.md`
+    /// yet? (`--release-held-back`.)
+    #[serde(default)]
+    pub held_back_released: bool,
 }
 
 /// One check of the grader, as the starter's grading listed it.
@@ -142,8 +148,20 @@ pub struct StudentFiles<'a> {
     pub results_json: &'a str,
     /// The student's `feedback.md`.
     pub feedback_md: &'a str,
+    /// The held-back checks' details (`held_back.md`; none when empty).
+    pub held_back_md: &'a str,
     /// The marks.
     pub mark: &'a Mark,
+}
+
+/// The student's feedback: what the grader wrote for them, and, once the
+/// instructor releases them, the held-back checks' details after it.
+pub fn feedback(public: &str, held_back: &str, released: bool) -> String {
+    if released && !held_back.is_empty() {
+        format!("{}\n{held_back}", public.trim_end())
+    } else {
+        public.to_string()
+    }
 }
 
 /// The paths of an output directory.
@@ -289,6 +307,9 @@ impl Out {
             .map_err(|e| format!("cannot create {}: {e}", fresh.display()))?;
         write_file(&fresh.join("results.json"), files.results_json)?;
         write_file(&fresh.join("feedback.md"), files.feedback_md)?;
+        if !files.held_back_md.is_empty() {
+            write_file(&fresh.join("held_back.md"), files.held_back_md)?;
+        }
         write_file(&fresh.join("marks.json"), &to_json(files.mark))?;
         let dir = self.student(student);
         if dir.exists() {
@@ -297,6 +318,46 @@ impl Out {
         rename(&fresh, &dir)?;
         let _ = fs::remove_dir_all(&old);
         Ok(())
+    }
+
+    /// Adds the held-back checks' details to the feedback of every student
+    /// whose are not in it yet, and records it in their marks: a re-render
+    /// of what is stored, not a regrade. Returns how many changed.
+    pub fn release_held_back(&self) -> Result<usize, String> {
+        let mut released = 0;
+        let dir = self.students();
+        if !dir.is_dir() {
+            return Ok(0);
+        }
+        let mut names: Vec<String> = fs::read_dir(&dir)
+            .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !is_temporary(n))
+            .collect();
+        names.sort();
+        for student in names {
+            let Some(mut mark) = self.mark(&student) else {
+                continue;
+            };
+            let held_back = self.student(&student).join("held_back.md");
+            if mark.held_back_released || !held_back.is_file() {
+                continue;
+            }
+            let read = |p: &Path| {
+                fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+            };
+            let public = read(&self.student(&student).join("feedback.md"))?;
+            mark.held_back_released = true;
+            self.write_student(&StudentFiles {
+                results_json: &read(&self.student(&student).join("results.json"))?,
+                feedback_md: &feedback(&public, &read(&held_back)?, true),
+                held_back_md: &read(&held_back)?,
+                mark: &mark,
+            })?;
+            released += 1;
+        }
+        Ok(released)
     }
 
     /// Removes the directories of students who are not in `keep`.
@@ -429,10 +490,12 @@ mod tests {
             labs: vec![],
             checks: vec![],
             base: "b".into(),
+            held_back_released: false,
         };
         let files = StudentFiles {
             results_json: "{}",
             feedback_md: "first",
+            held_back_md: "",
             mark: &mark,
         };
         out.write_student(&files).unwrap();

@@ -124,6 +124,11 @@ fn graded(status: GStatus, passes: &[&str]) -> Graded {
         checks,
         results_json: format!("{{\"score\": {score}}}\n"),
         feedback_md: format!("# {score}/10 ({})\n", status.as_str()),
+        held_back_md: if status == GStatus::Graded {
+            "### Held-back checks: 1/2\n".to_string()
+        } else {
+            String::new()
+        },
         elapsed: Duration::from_millis(1),
     }
 }
@@ -182,6 +187,7 @@ impl Course {
             mode: Mode::FetchAndGrade,
             root: false,
             fetchers: 3,
+            release_held_back: false,
         }
     }
 
@@ -303,6 +309,63 @@ fn a_rerun_grades_only_what_changed_and_a_new_grader_regrades_all() {
     *c.version.lock().unwrap() = "2".into();
     c.run(&s).unwrap();
     assert_eq!(c.graded_since(), ["(starter)", "alice", "bob", "carol"]);
+}
+
+/// The held-back checks' details stay out of the feedback until they are
+/// released; releasing renders the stored feedback again, grades nothing,
+/// and a second release changes nothing.
+#[test]
+fn held_back_details_wait_for_their_release() {
+    let c = Course::new();
+    c.repo("alice", &[(NOV, "pass a b c")]);
+    c.repo("carol", &[(NOV, "compile_error")]);
+    let roster = c.roster(&["alice", "carol"]);
+    let s = c.settings(&roster, "out");
+    c.run(&s).unwrap();
+    assert_eq!(
+        read(&s.out, "students/alice/feedback.md"),
+        "# 10/10 (graded)\n"
+    );
+    assert_eq!(
+        read(&s.out, "students/alice/held_back.md"),
+        "### Held-back checks: 1/2\n"
+    );
+    assert!(!s.out.join("students/carol/held_back.md").exists());
+    let out = super::store::Out::check(&s.out).unwrap();
+    assert!(!out.mark("alice").unwrap().held_back_released);
+
+    let gradebook = read(&s.out, "gradebook.csv");
+    c.graded_since();
+    assert_eq!(out.release_held_back().unwrap(), 1);
+    assert!(c.graded_since().is_empty());
+    assert_eq!(
+        read(&s.out, "students/alice/feedback.md"),
+        "# 10/10 (graded)\n### Held-back checks: 1/2\n"
+    );
+    assert!(out.mark("alice").unwrap().held_back_released);
+    assert_eq!(
+        read(&s.out, "students/carol/feedback.md"),
+        "# 0/10 (compile_error)\n"
+    );
+    assert_eq!(read(&s.out, "gradebook.csv"), gradebook);
+    assert_eq!(out.release_held_back().unwrap(), 0);
+
+    // A later run with --release-held-back releases what it grades too.
+    c.repo("bob", &[(NOV, "pass a")]);
+    let roster = c.roster(&["alice", "bob", "carol"]);
+    let s = Settings {
+        release_held_back: true,
+        ..c.settings(&roster, "out")
+    };
+    c.run(&s).unwrap();
+    assert_eq!(
+        read(&s.out, "students/bob/feedback.md"),
+        "# 4/10 (graded)\n### Held-back checks: 1/2\n"
+    );
+    assert_eq!(
+        read(&s.out, "students/alice/feedback.md"),
+        "# 10/10 (graded)\n### Held-back checks: 1/2\n"
+    );
 }
 
 #[test]

@@ -238,14 +238,7 @@ fn whole_then_random(
 
 /// `input` in reads of random sizes from 1 to `max` (seeded), then EOF.
 fn random_case(input: &[u8], seed: u64, max: usize) -> EchoCase {
-    let mut rng = Rng::new(seed);
-    let mut sizes = Vec::new();
-    let mut left = input.len();
-    while left > 0 {
-        let n = rng.range(1, max).min(left);
-        sizes.push(n);
-        left -= n;
-    }
+    let sizes = Rng::new(seed).sizes(input.len(), max);
     let mut case = EchoCase::split(input, &sizes, takes_all());
     case.what = format!("{} (random sizes 1..={max}, seed {seed})", case.what);
     case
