@@ -341,19 +341,7 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> Option<Drain> {
     let mut pipe = pipe?;
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let mut kept = Vec::new();
-        let mut buf = [0u8; 8192];
-        let mut dropped = 0usize;
-        loop {
-            match pipe.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let room = OUTPUT_CAP.saturating_sub(kept.len()).min(n);
-                    kept.extend_from_slice(&buf[..room]);
-                    dropped += n - room;
-                }
-            }
-        }
+        let (mut kept, dropped) = grader_sandbox::files::read_at_most(&mut pipe, OUTPUT_CAP);
         if dropped > 0 {
             kept.extend_from_slice(format!("\n[{dropped} more bytes not kept]\n").as_bytes());
         }

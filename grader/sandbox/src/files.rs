@@ -130,6 +130,26 @@ pub fn unreadable_to_others(path: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot set the mode of {}: {e}", path.display()))
 }
 
+/// Reads `pipe` to its end, keeping its first `most` bytes; gives them and
+/// how many more there were. The one bounded reader of the output of what
+/// grading runs (a check process's, a build's, the front end's).
+pub fn read_at_most(pipe: &mut impl io::Read, most: usize) -> (Vec<u8>, usize) {
+    let mut kept = Vec::new();
+    let mut cut = 0;
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match pipe.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = most.saturating_sub(kept.len()).min(n);
+                kept.extend_from_slice(&buf[..room]);
+                cut += n - room;
+            }
+        }
+    }
+    (kept, cut)
+}
+
 /// Copies the tree `from` to `to` (directories made as needed) as `how`
 /// says; the one tree copy of official grading and the gradebook.
 pub fn copy_tree(from: &Path, to: &Path, how: &mut CopyTree) -> io::Result<()> {

@@ -316,56 +316,41 @@ fn a_rerun_grades_only_what_changed_and_a_new_grader_regrades_all() {
 /// and a second release changes nothing.
 #[test]
 fn held_back_details_wait_for_their_release() {
+    const DETAILS: &str = "### Held-back checks: 1/2\n";
     let c = Course::new();
     c.repo("alice", &[(NOV, "pass a b c")]);
     c.repo("carol", &[(NOV, "compile_error")]);
     let roster = c.roster(&["alice", "carol"]);
     let s = c.settings(&roster, "out");
+    let feedback = |who: &str| read(&s.out, &format!("students/{who}/feedback.md"));
     c.run(&s).unwrap();
-    assert_eq!(
-        read(&s.out, "students/alice/feedback.md"),
-        "# 10/10 (graded)\n"
-    );
-    assert_eq!(
-        read(&s.out, "students/alice/held_back.md"),
-        "### Held-back checks: 1/2\n"
-    );
+    assert_eq!(feedback("alice"), "# 10/10 (graded)\n");
+    assert_eq!(read(&s.out, "students/alice/held_back.md"), DETAILS);
     assert!(!s.out.join("students/carol/held_back.md").exists());
     let out = super::store::Out::check(&s.out).unwrap();
     assert!(!out.mark("alice").unwrap().held_back_released);
 
+    // The release: a render of what is stored, once.
     let gradebook = read(&s.out, "gradebook.csv");
     c.graded_since();
     assert_eq!(out.release_held_back().unwrap(), 1);
     assert!(c.graded_since().is_empty());
-    assert_eq!(
-        read(&s.out, "students/alice/feedback.md"),
-        "# 10/10 (graded)\n### Held-back checks: 1/2\n"
-    );
+    assert_eq!(feedback("alice"), format!("# 10/10 (graded)\n{DETAILS}"));
     assert!(out.mark("alice").unwrap().held_back_released);
-    assert_eq!(
-        read(&s.out, "students/carol/feedback.md"),
-        "# 0/10 (compile_error)\n"
-    );
+    assert_eq!(feedback("carol"), "# 0/10 (compile_error)\n");
     assert_eq!(read(&s.out, "gradebook.csv"), gradebook);
     assert_eq!(out.release_held_back().unwrap(), 0);
 
     // A later run with --release-held-back releases what it grades too.
     c.repo("bob", &[(NOV, "pass a")]);
-    let roster = c.roster(&["alice", "bob", "carol"]);
-    let s = Settings {
+    let later = Settings {
         release_held_back: true,
-        ..c.settings(&roster, "out")
+        ..c.settings(&c.roster(&["alice", "bob", "carol"]), "out")
     };
-    c.run(&s).unwrap();
-    assert_eq!(
-        read(&s.out, "students/bob/feedback.md"),
-        "# 4/10 (graded)\n### Held-back checks: 1/2\n"
-    );
-    assert_eq!(
-        read(&s.out, "students/alice/feedback.md"),
-        "# 10/10 (graded)\n### Held-back checks: 1/2\n"
-    );
+    c.run(&later).unwrap();
+    for (who, score) in [("bob", 4), ("alice", 10)] {
+        assert_eq!(feedback(who), format!("# {score}/10 (graded)\n{DETAILS}"));
+    }
 }
 
 #[test]

@@ -105,19 +105,7 @@ pub(super) fn keep_at_most(
         let Some(mut pipe) = pipe else {
             return (String::new(), 0);
         };
-        let mut kept = Vec::new();
-        let mut cut = 0;
-        let mut buf = [0u8; 64 * 1024];
-        loop {
-            match pipe.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let room = most.saturating_sub(kept.len()).min(n);
-                    kept.extend_from_slice(&buf[..room]);
-                    cut += n - room;
-                }
-            }
-        }
+        let (kept, cut) = crate::files::read_at_most(&mut pipe, most);
         (String::from_utf8_lossy(&kept).into_owned(), cut)
     })
 }
