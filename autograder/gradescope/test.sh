@@ -16,10 +16,11 @@
 #    the output says lab crates may not use `unsafe`.
 # As root (CI), where the code under test runs as unprivileged uids, three
 # cheats that only that stops (see the Trust section of labs/src/instructor.md):
-# 5. the starter with a daemon that rewrites results.json, and code that
-#    prints its environment (a secret is set in run_autograder's): still 0,
-#    results.json is the grader's, the secret is nowhere, and no process of
-#    the uids is left;
+# 5. the starter with a daemon that rewrites results.json, code that
+#    prints its environment (a secret is set in run_autograder's) and writes
+#    a file in /tmp: still 0, results.json is the grader's, the secret is
+#    nowhere, and no process of the uids is left, nor a file of theirs in
+#    /tmp, /var/tmp or /dev/shm;
 # 6. `kill -9 -1` from inside readn: it kills only its own uid's processes;
 #    the run ends with its report;
 # 7. code that tries to overwrite the grader's executables and results.json:
@@ -165,6 +166,15 @@ no_uid_left() {
         exit 1
     fi
     echo "no process of uids $uids_from.. is left"
+    # Nor a file of theirs where every user may write (a later check of the
+    # same uid would read it).
+    left=$(find /tmp /var/tmp /dev/shm -maxdepth 1 -uid +$((uids_from - 1)) -uid -$((uids_from + 65)) 2>/dev/null || true)
+    if [ -n "$left" ]; then
+        echo "test.sh: files of the unprivileged uids are left:" >&2
+        echo "$left" >&2
+        exit 1
+    fi
+    echo "no file of uids $uids_from.. is left in /tmp, /var/tmp or /dev/shm"
 }
 
 # Under the build limit $1=$2 (set for this call only), a submission whose
@@ -234,7 +244,8 @@ done
 if [ "$(id -u)" = 0 ]; then
     echo "--- 5. a daemon that rewrites results.json, and code that prints its environment: 0"
     submit "$fake/starter" .
-    cheat_in_readn "    println!(\"env: {:?}\", std::env::vars().collect::<Vec<_>>());
+    cheat_in_readn "    let _ = std::fs::write(\"/tmp/echo-lab-seen-by-readn\", b\"inputs\");
+    println!(\"env: {:?}\", std::env::vars().collect::<Vec<_>>());
     let _ = std::process::Command::new(\"setsid\").args([\"sh\", \"-c\", \"while :; do echo '{\\\"score\\\": 109, \\\"tests\\\": []}' > $fake/results/results.json; sleep 0.05; done\"]).spawn();"
     grade zero
     output_says "not yet implemented"

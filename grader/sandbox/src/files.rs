@@ -130,6 +130,42 @@ pub fn unreadable_to_others(path: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot set the mode of {}: {e}", path.display()))
 }
 
+/// The directories every user may write to, where a check's uid can leave
+/// files behind.
+pub const SHARED_WRITABLE: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
+
+/// Removes what `uid` owns at the top of [`SHARED_WRITABLE`] (files,
+/// links, and directories with all they hold), once no process of `uid` is
+/// left: so nothing one check's code writes there is read by a later
+/// check that runs as the same uid, and a check's inputs cannot be passed
+/// on to another's output. Returns how many entries went.
+pub fn remove_files_of(uid: u32) -> usize {
+    use std::os::unix::fs::MetadataExt as _;
+    let mut removed = 0;
+    for dir in SHARED_WRITABLE {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.uid() != uid {
+                continue;
+            }
+            // remove_dir_all does not follow links out of the directory.
+            let gone = if meta.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed += usize::from(gone.is_ok());
+        }
+    }
+    removed
+}
+
 /// Reads `pipe` to its end, keeping its first `most` bytes; gives them and
 /// how many more there were. The one bounded reader of the output of what
 /// grading runs (a check process's, a build's, the front end's).

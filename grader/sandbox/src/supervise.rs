@@ -30,7 +30,8 @@
 //! 5. kills the check's group, then everything left: every process of the
 //!    uid at once when there is one ([`procs::sweep_uid`]), and every
 //!    descendant ([`procs::sweep_descendants`]) or every process it saw
-//!    ([`procs::Tracker::sweep`]);
+//!    ([`procs::Tracker::sweep`]); with a uid, also what it left in `/tmp`,
+//!    `/var/tmp` and `/dev/shm` ([`crate::files::remove_files_of`]);
 //! 6. writes a [`Report`] on fd 4 and exits.
 //!
 //! It knows nothing of checks, secrets or verdicts: that protocol is the
@@ -284,6 +285,9 @@ fn supervise(opts: &Options) -> Report {
                         names.push(p.comm.clone());
                     }
                 }
+                // No process of the uid is left: neither is what it wrote
+                // where every user may write.
+                crate::files::remove_files_of(uid);
             }
             Err(e) => report.error = Some(e.to_string()),
         }

@@ -138,7 +138,8 @@ fn the_deadline_is_kept() {
 }
 
 /// As root: the program runs as the uid, gets a process limit, and every
-/// process of that uid is gone afterwards.
+/// process of that uid is gone afterwards, and so is what it wrote in the
+/// directories every user may write to.
 #[test]
 fn as_root_it_runs_unprivileged() {
     if !grader_sandbox::sys::is_root() {
@@ -146,8 +147,14 @@ fn as_root_it_runs_unprivileged() {
         return;
     }
     let uid = 47_099;
+    let left = std::path::Path::new("/tmp").join(format!("left-by-47099-{}", std::process::id()));
     let (r, out) = supervise(
-        "id -u; ulimit -H -p 2>/dev/null || ulimit -H -u; ulimit -S -p 2>/dev/null || ulimit -S -u; setsid sh -c 'sleep 33.5; : marker-d' & exit 0",
+        &format!(
+            "id -u; ulimit -H -p 2>/dev/null || ulimit -H -u; ulimit -S -p 2>/dev/null || ulimit -S -u; \
+             mkdir {0} && echo inputs >{0}/seen && test -f {0}/seen && echo wrote; \
+             setsid sh -c 'sleep 33.5; : marker-d' & exit 0",
+            left.display()
+        ),
         Duration::from_secs(10),
         Some(uid),
     );
@@ -157,8 +164,10 @@ fn as_root_it_runs_unprivileged() {
     // the process limit, hard then soft (dash calls it -p, bash -u)
     assert_eq!(lines.next(), Some("2048"), "{text}");
     assert_eq!(lines.next(), Some("2048"), "{text}");
+    assert_eq!(lines.next(), Some("wrote"), "{text}");
     assert_eq!(r.uid, Some(uid));
     assert!(r.leftovers >= 1, "{r:?}");
     assert!(procs::live_of_uid(uid).is_empty());
     none_left("marker-d");
+    assert!(!left.exists(), "{} was left behind", left.display());
 }
