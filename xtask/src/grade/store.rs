@@ -348,11 +348,12 @@ impl Out {
                 fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
             };
             let public = read(&self.student(&student).join("feedback.md"))?;
+            let details = read(&held_back)?;
             mark.held_back_released = true;
             self.write_student(&StudentFiles {
                 results_json: &read(&self.student(&student).join("results.json"))?,
-                feedback_md: &feedback(&public, &read(&held_back)?, true),
-                held_back_md: &read(&held_back)?,
+                feedback_md: &feedback(&public, &details, true),
+                held_back_md: &details,
                 mark: &mark,
             })?;
             released += 1;

@@ -328,6 +328,9 @@ fn lease_waiting(uid: u32, limit: Duration) -> Result<crate::uids::Lease, String
         match crate::uids::lease(uid) {
             Ok(Some(lease)) => return Ok(lease),
             Ok(None) if Instant::now() < until => {
+                // Pacing, not synchronisation: a lease is an flock, whose
+                // blocking form has no deadline, so the wait tries it again
+                // (the deadline above bounds it).
                 std::thread::sleep(Duration::from_millis(50));
             }
             Ok(None) => return Err(format!("uid {uid} stayed leased by another grader")),

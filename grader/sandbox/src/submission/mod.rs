@@ -201,9 +201,11 @@ pub fn grade(grading: &Grading, submission: &Path, about: &Provenance) -> Result
         let Some(exe) = cargo::executable(&built.stdout, "held-back") else {
             // The compiler's words would quote the held-back checks: they
             // go to the log only.
-            let why = "Your code compiles, but the grader's checks do not compile against it: \
-                       a public item of a lab crate (a function, a type, a method) is not as \
-                       the handout gives it. `cargo run -p grader` on your machine shows which.";
+            let why = "Your code compiles, and so do the grader's public checks, but the checks \
+                       your instructor holds back do not compile against it: a public item of a \
+                       lab crate that they use (a function, a type, a method) is not as the \
+                       handout gives it. Compare your crates' public items with the handout's, \
+                       or ask your instructor: the grading log has the compiler's message.";
             return not_built(&job, about, started, &log, why.to_string());
         };
         unreadable_to_others(&exe)?;
