@@ -8,7 +8,7 @@
 //
 // Prints the total; 20,000,000 is right.
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 const N: u64 = 10_000_000;
 
@@ -19,12 +19,19 @@ fn main() {
         _ => panic!("usage: lab5_counters fetch_add|load_store"),
     };
     let total = Arc::new(AtomicU64::new(0));
-    let start = Arc::new(std::sync::Barrier::new(2));
+    // A spinning start line rather than std's Barrier: a Barrier wakes the
+    // first thread through the kernel, and on a busy machine it may be
+    // scheduled only after the other has finished its ten million adds.
+    // Spinning, neither starts until both are on a CPU at the same time.
+    let ready = Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = (0..2)
         .map(|_| {
-            let (counter, start) = (Arc::clone(&total), Arc::clone(&start));
+            let (counter, ready) = (Arc::clone(&total), Arc::clone(&ready));
             std::thread::spawn(move || {
-                start.wait(); // both begin together
+                ready.fetch_add(1, Relaxed);
+                while ready.load(Relaxed) < 2 {
+                    std::hint::spin_loop(); // both begin together
+                }
                 for _ in 0..N {
                     if load_store {
                         let n = counter.load(Relaxed);
